@@ -1,0 +1,1 @@
+"""Constructs, config and naming for mlops-kit."""
