@@ -1,0 +1,91 @@
+"""The one place that imports the prebuilt azurerm bindings.
+
+Importing `cdktf_cdktf_provider_azurerm` costs seconds; keeping every import here makes that cost
+visible and keeps a future switch (cdktn fork, regenerated bindings) a one-file change.
+"""
+
+from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
+from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryNetworkRuleSet
+from cdktf_cdktf_provider_azurerm.data_azurerm_user_assigned_identity import DataAzurermUserAssignedIdentity
+from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
+from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.machine_learning_compute_cluster import (
+    MachineLearningComputeCluster,
+    MachineLearningComputeClusterIdentity,
+    MachineLearningComputeClusterScaleSettings,
+)
+from cdktf_cdktf_provider_azurerm.machine_learning_workspace import (
+    MachineLearningWorkspace,
+    MachineLearningWorkspaceIdentity,
+    MachineLearningWorkspaceManagedNetwork,
+)
+from cdktf_cdktf_provider_azurerm.management_lock import ManagementLock
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+    MonitorDiagnosticSettingEnabledMetric,
+)
+from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
+from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
+from cdktf_cdktf_provider_azurerm.private_endpoint import (
+    PrivateEndpoint,
+    PrivateEndpointPrivateDnsZoneGroup,
+    PrivateEndpointPrivateServiceConnection,
+)
+from cdktf_cdktf_provider_azurerm.provider import (
+    AzurermProvider,
+    AzurermProviderFeatures,
+    AzurermProviderFeaturesKeyVault,
+    AzurermProviderFeaturesResourceGroup,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.storage_account import (
+    StorageAccount,
+    StorageAccountBlobProperties,
+    StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
+    StorageAccountBlobPropertiesDeleteRetentionPolicy,
+    StorageAccountNetworkRules,
+)
+from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+
+__all__ = [
+    "ApplicationInsights",
+    "AzurermProvider",
+    "AzurermProviderFeatures",
+    "AzurermProviderFeaturesKeyVault",
+    "AzurermProviderFeaturesResourceGroup",
+    "ContainerRegistry",
+    "ContainerRegistryNetworkRuleSet",
+    "DataAzurermUserAssignedIdentity",
+    "FederatedIdentityCredential",
+    "KeyVault",
+    "KeyVaultNetworkAcls",
+    "LogAnalyticsWorkspace",
+    "MachineLearningComputeCluster",
+    "MachineLearningComputeClusterIdentity",
+    "MachineLearningComputeClusterScaleSettings",
+    "MachineLearningWorkspace",
+    "MachineLearningWorkspaceIdentity",
+    "MachineLearningWorkspaceManagedNetwork",
+    "ManagementLock",
+    "MonitorDiagnosticSetting",
+    "MonitorDiagnosticSettingEnabledLog",
+    "MonitorDiagnosticSettingEnabledMetric",
+    "PrivateDnsZone",
+    "PrivateDnsZoneVirtualNetworkLink",
+    "PrivateEndpoint",
+    "PrivateEndpointPrivateDnsZoneGroup",
+    "PrivateEndpointPrivateServiceConnection",
+    "ResourceGroup",
+    "RoleAssignment",
+    "StorageAccount",
+    "StorageAccountBlobProperties",
+    "StorageAccountBlobPropertiesContainerDeleteRetentionPolicy",
+    "StorageAccountBlobPropertiesDeleteRetentionPolicy",
+    "StorageAccountNetworkRules",
+    "StorageContainer",
+    "UserAssignedIdentity",
+]

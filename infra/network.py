@@ -1,0 +1,58 @@
+"""Private networking for one environment: private DNS zones linked to the team's virtual network.
+
+In private mode every service is reached through private endpoints; their names resolve through
+the zones created here (or through central zones the platform already runs, given in the team's
+`network.private_dns_zone_ids`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from infra import azurerm as az
+from infra.interfaces import PRIVATE_DNS_ZONES, PrivateLink
+
+
+@dataclass(frozen=True)
+class PrivateNetworkProps:
+    resource_group_name: str
+    location: str
+    private_endpoint_subnet_id: str
+    existing_zone_ids: dict[str, str]  # zone name -> id of a zone the platform already manages
+
+
+def vnet_of(subnet_id: str) -> str:
+    """Virtual network id of a subnet id (…/virtualNetworks/<vnet>/subnets/<subnet>)."""
+    return subnet_id.split("/subnets/")[0]
+
+
+class PrivateNetwork(Construct):
+    """Creates the missing private DNS zones and links them to the subnet's virtual network."""
+
+    def __init__(self, scope: Construct, id_: str, props: PrivateNetworkProps):
+        super().__init__(scope, id_)
+        zone_ids = dict(props.existing_zone_ids)
+        zones = sorted({z for names in PRIVATE_DNS_ZONES.values() for z in names})
+        for zone in zones:
+            if zone in zone_ids:
+                continue
+            key = zone.replace(".", "_")
+            created = az.PrivateDnsZone(self, f"zone_{key}", name=zone, resource_group_name=props.resource_group_name)
+            az.PrivateDnsZoneVirtualNetworkLink(
+                self,
+                f"link_{key}",
+                name="link-to-team-vnet",
+                private_dns_zone_name=created.name,
+                resource_group_name=props.resource_group_name,
+                virtual_network_id=vnet_of(props.private_endpoint_subnet_id),
+                registration_enabled=False,
+            )
+            zone_ids[zone] = created.id
+        self.link = PrivateLink(
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            subnet_id=props.private_endpoint_subnet_id,
+            zone_ids=zone_ids,
+        )
