@@ -1,0 +1,36 @@
+"""Shared entry-point helpers: where the config lives and how user mistakes are reported.
+
+A user mistake (bad YAML, a stack pattern that matches nothing) prints one line per problem and
+exits 2; it never shows a traceback. Bugs in the kit still show theirs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from infra.config import ConfigError
+from stacks.selection import SelectionError
+
+TEAMS_DIR_VAR = "MLOPS_KIT_TEAMS_DIR"
+EXIT_USER_ERROR = 2
+
+
+def teams_dir() -> Path:
+    return Path(os.environ.get(TEAMS_DIR_VAR, "teams"))
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except ConfigError as e:
+        for line in e.lines:
+            print(f"error: {line}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+    except SelectionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)

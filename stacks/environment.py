@@ -1,0 +1,139 @@
+"""Stack `<team>-<env>`: one environment of one team (dev, staging or prod)."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from infra import azurerm as az
+from infra.config import Org, Team
+from infra.container_registry import ContainerRegistryProps, TeamContainerRegistry
+from infra.data_lake import DataLake, DataLakeProps
+from infra.identity import PipelineIdentity, PipelineIdentityProps, TeamAccess, TeamAccessProps
+from infra.key_vault import KeyVaultProps, TeamKeyVault
+from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
+from infra.monitoring import Monitoring, MonitoringProps
+from infra.network import PrivateNetwork, PrivateNetworkProps
+from stacks.backend import use_backend
+from stacks.providers import azurerm_provider
+
+
+class EnvironmentStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, org: Org, team: Team, env: str):
+        super().__init__(scope, name)
+        cfg = team.environments[env]
+        names = org.namer(team, env)
+        location = org.location(team, env)
+        prod = env == "prod"
+        use_backend(self, name, org.platform)
+        azurerm_provider(self, subscription_id=cfg.subscription_id, tenant_id=org.platform.tenant_id)
+
+        rg = az.ResourceGroup(self, "resource_group", name=names.name("resource_group"), location=location)
+        link = None
+        if cfg.private:
+            link = PrivateNetwork(
+                self,
+                "network",
+                PrivateNetworkProps(
+                    resource_group_name=rg.name,
+                    location=location,
+                    private_endpoint_subnet_id=cfg.network.private_endpoint_subnet_id or "",
+                    existing_zone_ids=cfg.network.private_dns_zone_ids,
+                ),
+            ).link
+        monitoring = Monitoring(
+            self,
+            "monitoring",
+            MonitoringProps(
+                resource_group_name=rg.name,
+                location=location,
+                log_analytics_name=names.name("log_analytics"),
+                app_insights_name=names.name("app_insights"),
+                retention_days=90 if prod else 30,
+            ),
+        )
+        law_id = monitoring.log_analytics.id
+        vault = TeamKeyVault(
+            self,
+            "key_vault",
+            KeyVaultProps(
+                name=names.name("key_vault"), resource_group_name=rg.name, location=location,
+                tenant_id=org.platform.tenant_id, private=cfg.private, lock=prod,
+                log_analytics_workspace_id=law_id, private_link=link,
+            ),
+        ).vault
+        registry = TeamContainerRegistry(
+            self,
+            "container_registry",
+            ContainerRegistryProps(
+                name=names.name("container_registry"), resource_group_name=rg.name, location=location,
+                private=cfg.private, private_link=link,
+            ),
+        ).registry
+        ml = MlWorkspace(
+            self,
+            "ml",
+            MlWorkspaceProps(
+                workspace_name=names.name("ml_workspace"),
+                storage_name=names.name("ml_storage"),
+                resource_group_name=rg.name,
+                location=location,
+                application_insights_id=monitoring.app_insights.id,
+                key_vault_id=vault.id,
+                container_registry_id=registry.id,
+                log_analytics_workspace_id=law_id,
+                private=cfg.private,
+                isolation_mode=cfg.isolation_mode,
+                high_business_impact=prod,
+                lock=prod,
+                vm_size=cfg.compute.vm_size,
+                vm_priority=cfg.compute.vm_priority,
+                max_nodes=cfg.compute.max_nodes,
+                idle_seconds_before_scale_down=cfg.compute.idle_seconds_before_scale_down,
+                compute_subnet_id=cfg.network.compute_subnet_id,
+                private_link=link,
+                storage_replication="ZRS" if prod else "LRS",
+            ),
+        )
+        lake = DataLake(
+            self,
+            "data_lake",
+            DataLakeProps(
+                name=names.name("data_lake"), resource_group_name=rg.name, location=location,
+                filesystems=team.data_lake.filesystems, private=cfg.private, lock=prod,
+                log_analytics_workspace_id=law_id, soft_delete_days=team.data_lake.soft_delete_days,
+                replication="ZRS" if prod else "LRS", private_link=link,
+            ),
+        )
+        pipeline = PipelineIdentity(
+            self,
+            "pipeline_identity",
+            PipelineIdentityProps(
+                name=names.name("user_assigned_identity", "pipelines"), resource_group_name=rg.name, location=location
+            ),
+        ).identity
+        TeamAccess(
+            self,
+            "access",
+            TeamAccessProps(
+                env=env,
+                data_scientists_group_id=team.groups.data_scientists,
+                app_developers_group_id=team.groups.app_developers,
+                pipeline_principal_id=pipeline.principal_id,
+                compute_principal_id=ml.compute.identity.principal_id,
+                resource_group_id=rg.id,
+                workspace_id=ml.workspace.id,
+                data_lake_id=lake.account.id,
+                key_vault_id=vault.id,
+                container_registry_id=registry.id,
+            ),
+        )
+        for key, value in {
+            "resource_group_name": rg.name,
+            "workspace_name": ml.workspace.name,
+            "data_lake_name": lake.account.name,
+            "key_vault_name": vault.name,
+            "container_registry_name": registry.name,
+            "pipeline_identity_client_id": pipeline.client_id,
+        }.items():
+            TerraformOutput(self, key, value=value)
