@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-ENV_CODES = {"dev": "dev", "staging": "stg", "prod": "prd"}
+ENV_CODES = {"dev": "dev", "staging": "stg", "prod": "prd", "shared": "shr"}
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class BootstrapStack(TerraformStack):
                 resource_group_name=rg.name,
                 location=location,
                 private=False,  # agents and engineers reach it over Entra ID auth; no keys, no anonymous access
-                replication="ZRS",
+                replication="GZRS",  # state outlives a region outage
                 versioning=True,
                 soft_delete_days=30,
             ),

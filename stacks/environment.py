@@ -92,7 +92,7 @@ class EnvironmentStack(TerraformStack):
                 idle_seconds_before_scale_down=cfg.compute.idle_seconds_before_scale_down,
                 compute_subnet_id=cfg.network.compute_subnet_id,
                 private_link=link,
-                storage_replication="ZRS" if prod else "LRS",
+                storage_replication="GZRS" if prod else "LRS",
             ),
         )
         lake = DataLake(
@@ -102,7 +102,7 @@ class EnvironmentStack(TerraformStack):
                 name=names.name("data_lake"), resource_group_name=rg.name, location=location,
                 filesystems=team.data_lake.filesystems, private=cfg.private, lock=prod,
                 log_analytics_workspace_id=law_id, soft_delete_days=team.data_lake.soft_delete_days,
-                replication="ZRS" if prod else "LRS", private_link=link,
+                replication="GZRS" if prod else "LRS", private_link=link,
             ),
         )
         pipeline = PipelineIdentity(

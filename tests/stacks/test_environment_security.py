@@ -1,0 +1,222 @@
+"""Every security default of an environment stack, asserted on the synthesized Terraform JSON.
+
+example-dev and example-staging are public-mode environments; example-prod is private mode.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import one, resources
+
+PUBLIC, PRIVATE = "example-dev", "example-prod"
+
+
+def named(stack: dict, rtype: str, prefix: str) -> dict:
+    found = [r for r in resources(stack, rtype).values() if str(r.get("name", "")).startswith(prefix)]
+    assert len(found) == 1, f"expected one {rtype} named {prefix}*, found {len(found)}"
+    return found[0]
+
+
+def ref(resource_type: str, stack: dict, prefix: str) -> str:
+    """The `${type.address.id}` reference of the resource whose name starts with prefix."""
+    for address, r in resources(stack, resource_type).items():
+        if str(r.get("name", "")).startswith(prefix):
+            return "${" + f"{resource_type}.{address}.id" + "}"
+    raise AssertionError(f"no {resource_type} named {prefix}*")
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_key_vault(example, stack_name):
+    kv = one(example[stack_name], "azurerm_key_vault")
+    private = stack_name == PRIVATE
+    assert kv["rbac_authorization_enabled"] is True and "access_policy" not in kv
+    assert kv["purge_protection_enabled"] is True and kv["soft_delete_retention_days"] == 90
+    assert kv["public_network_access_enabled"] is (not private)
+    assert kv["network_acls"]["default_action"] == ("Deny" if private else "Allow")
+    assert kv["lifecycle"]["prevent_destroy"] is True
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_container_registry(example, stack_name):
+    cr = one(example[stack_name], "azurerm_container_registry")
+    private = stack_name == PRIVATE
+    assert cr["admin_enabled"] is False and cr["anonymous_pull_enabled"] is False
+    assert cr["sku"] == ("Premium" if private else "Standard")
+    assert cr["public_network_access_enabled"] is (not private)
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_storage_accounts_are_entra_only_and_recoverable(example, stack_name):
+    accounts = resources(example[stack_name], "azurerm_storage_account")
+    assert len(accounts) == 2
+    for sa in accounts.values():
+        assert sa["shared_access_key_enabled"] is False and sa["default_to_oauth_authentication"] is True
+        assert sa["min_tls_version"] == "TLS1_2" and sa["https_traffic_only_enabled"] is True
+        assert sa["allow_nested_items_to_be_public"] is False
+        assert sa["blob_properties"]["delete_retention_policy"]["days"] >= 7
+        assert sa["blob_properties"]["container_delete_retention_policy"]["days"] >= 7
+        assert sa["public_network_access_enabled"] is (stack_name != PRIVATE)
+        if stack_name == PRIVATE:
+            assert sa["network_rules"]["default_action"] == "Deny"
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_ml_storage_keeps_versions(example, stack_name):
+    sa = named(example[stack_name], "azurerm_storage_account", "stmlk")
+    assert sa["blob_properties"]["versioning_enabled"] is True and sa["is_hns_enabled"] is False
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_workspace(example, stack_name):
+    stack = example[stack_name]
+    ws = one(stack, "azurerm_machine_learning_workspace")
+    private = stack_name == PRIVATE
+    assert ws["identity"]["type"] == "SystemAssigned"
+    assert ws["v1_legacy_mode_enabled"] is False
+    assert ws["public_network_access_enabled"] is (not private)
+    assert ws["managed_network"]["isolation_mode"] == ("AllowOnlyApprovedOutbound" if private else "Disabled")
+    assert ws["high_business_impact"] is private  # prod is the private one in the example
+    assert ws["lifecycle"]["prevent_destroy"] is True
+    assert ws["storage_account_id"] == ref("azurerm_storage_account", stack, "stmlk")
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_compute_cluster_scales_to_zero_without_local_auth(example, stack_name):
+    cc = one(example[stack_name], "azurerm_machine_learning_compute_cluster")
+    private = stack_name == PRIVATE
+    assert cc["scale_settings"]["min_node_count"] == 0
+    assert cc["local_auth_enabled"] is False and cc["ssh_public_access_enabled"] is False
+    assert cc["node_public_ip_enabled"] is (not private)
+    assert ("subnet_resource_id" in cc) is private
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_data_lake(example, stack_name):
+    stack = example[stack_name]
+    lake = named(stack, "azurerm_storage_account", "dlsmlk")
+    assert lake["is_hns_enabled"] is True and lake["shared_access_key_enabled"] is False
+    assert lake["min_tls_version"] == "TLS1_2"
+    assert lake["lifecycle"]["prevent_destroy"] is True
+    lake_ref = ref("azurerm_storage_account", stack, "dlsmlk")
+    filesystems = {c["name"] for c in resources(stack, "azurerm_storage_container").values()
+                   if c["storage_account_id"] == lake_ref}
+    assert filesystems == {"raw", "curated", "eventgrid-deadletter"}
+
+
+def test_locks_only_in_prod(example):
+    locks = resources(example[PRIVATE], "azurerm_management_lock").values()
+    assert {lk["name"] for lk in locks} == {"lock-data-lake", "lock-key-vault", "lock-ml-workspace"}
+    assert all(lk["lock_level"] == "CanNotDelete" for lk in locks)
+    assert resources(example[PUBLIC], "azurerm_management_lock") == {}
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_diagnostics_reach_log_analytics(example, stack_name):
+    stack = example[stack_name]
+    law = "${azurerm_log_analytics_workspace." + next(iter(resources(stack, "azurerm_log_analytics_workspace"))) + ".id}"
+    targets = {d["target_resource_id"] for d in resources(stack, "azurerm_monitor_diagnostic_setting").values()
+               if d["log_analytics_workspace_id"] == law}
+    ws = "${azurerm_machine_learning_workspace." + next(iter(resources(stack, "azurerm_machine_learning_workspace"))) + ".id}"
+    kv = "${azurerm_key_vault." + next(iter(resources(stack, "azurerm_key_vault"))) + ".id}"
+    assert ws in targets and kv in targets
+    for prefix in ("stmlk", "dlsmlk"):
+        assert ref("azurerm_storage_account", stack, prefix) + "/blobServices/default" in targets
+    appi = one(stack, "azurerm_application_insights")
+    assert appi["workspace_id"] == law
+
+
+def test_private_endpoints_and_dns_only_in_private_mode(example):
+    assert resources(example[PUBLIC], "azurerm_private_endpoint") == {}
+    assert resources(example[PUBLIC], "azurerm_private_dns_zone") == {}
+    endpoints = resources(example[PRIVATE], "azurerm_private_endpoint").values()
+    subresources = sorted(e["private_service_connection"]["subresource_names"][0] for e in endpoints)
+    assert subresources == ["amlworkspace", "blob", "blob", "dfs", "file", "registry", "vault"]
+    zones = {z["name"] for z in resources(example[PRIVATE], "azurerm_private_dns_zone").values()}
+    assert {"privatelink.api.azureml.ms", "privatelink.vaultcore.azure.net", "privatelink.dfs.core.windows.net"} <= zones
+    links = resources(example[PRIVATE], "azurerm_private_dns_zone_virtual_network_link").values()
+    assert len(links) == len(zones)
+    assert all(lk["virtual_network_id"].endswith("/virtualNetworks/vnet-prod") for lk in links)
+    for e in endpoints:
+        assert e["subnet_id"].endswith("/subnets/snet-private-endpoints")
+        assert e["private_dns_zone_group"]["private_dns_zone_ids"]
+
+
+def _grants(stack: dict) -> set[tuple[str, str, str]]:
+    return {(r["role_definition_name"], r["principal_id"], r["scope"].split(".")[0])
+            for r in resources(stack, "azurerm_role_assignment").values()}
+
+
+def test_least_privilege_roles(example):
+    ds, apps = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+    dev, prod = _grants(example[PUBLIC]), _grants(example[PRIVATE])
+    assert ("AzureML Data Scientist", ds, "${azurerm_machine_learning_workspace") in dev
+    assert ("Reader", ds, "${azurerm_resource_group") in prod
+    assert not any(p == ds and role != "Reader" for role, p, _ in prod)
+    for grants in (dev, prod):
+        assert {role for role, p, _ in grants if p == apps} == {"Reader"}
+    for name in (PUBLIC, PRIVATE):
+        for r in resources(example[name], "azurerm_role_assignment").values():
+            # Every scope is a resource of this stack (inside its resource group), never a subscription.
+            assert r["scope"].startswith("${azurerm_") and "subscriptions/" not in r["scope"]
+            assert r["role_definition_name"] not in {"Owner", "Contributor", "User Access Administrator"}
+    pipeline_roles = {r["role_definition_name"] for r in resources(example[PUBLIC], "azurerm_role_assignment").values()
+                      if "azurerm_user_assigned_identity" in r["principal_id"]}
+    assert pipeline_roles == {"Reader", "AzureML Data Scientist", "AcrPush", "Storage Blob Data Contributor",
+                              "Key Vault Secrets User"}
+
+
+def test_pipeline_identity_exists(example):
+    for name in (PUBLIC, PRIVATE):
+        uai = one(example[name], "azurerm_user_assigned_identity")
+        assert uai["name"].startswith("id-mlk-example-pipelines-")
+
+
+# Resource types whose azurerm schema has no `tags` argument.
+UNTAGGABLE = {"azurerm_role_assignment", "azurerm_management_lock", "azurerm_monitor_diagnostic_setting",
+              "azurerm_storage_container"}
+
+
+def test_every_taggable_resource_carries_the_standard_tags(example):
+    for name in (PUBLIC, PRIVATE):
+        env = name.split("-", 1)[1]
+        for rtype, instances in example[name]["resource"].items():
+            for address, r in instances.items():
+                if rtype in UNTAGGABLE:
+                    assert "tags" not in r
+                    continue
+                tags = r.get("tags", {})
+                assert tags.get("team") == "example" and tags.get("env") == env, (rtype, address)
+                assert tags.get("cost-center") == "CC-0001" and tags.get("managed-by") == "mlops-kit"
+                assert tags.get("owner") == "platform-engineering"  # platform default_tags merged in
+
+
+def test_backend_per_stack_with_entra_auth(example):
+    for name, stack in example.items():
+        backend = stack["terraform"]["backend"]
+        if name == "platform-bootstrap":
+            assert backend == {"local": {"path": "terraform.platform-bootstrap.tfstate"}}
+            continue
+        assert backend["azurerm"]["key"] == f"{name}.tfstate"
+        assert backend["azurerm"]["use_azuread_auth"] is True
+        assert "access_key" not in backend["azurerm"] and "sas_token" not in backend["azurerm"]
+
+
+def test_bootstrap_state_storage(example):
+    stack = example["platform-bootstrap"]
+    sa = one(stack, "azurerm_storage_account")
+    assert sa["name"] == "stmlktfstate001"
+    assert sa["shared_access_key_enabled"] is False and sa["allow_nested_items_to_be_public"] is False
+    assert sa["blob_properties"]["versioning_enabled"] is True
+    assert sa["blob_properties"]["delete_retention_policy"]["days"] >= 7
+    assert sa["lifecycle"]["prevent_destroy"] is True
+    container = one(stack, "azurerm_storage_container")
+    assert container["name"] == "tfstate" and container["container_access_type"] == "private"
+    assert one(stack, "azurerm_management_lock")["lock_level"] == "CanNotDelete"
+
+
+def test_provider_uses_entra_for_storage_and_no_credentials(example):
+    for name, stack in example.items():
+        (provider,) = stack["provider"]["azurerm"]
+        assert provider["storage_use_azuread"] is True
+        assert not {"client_secret", "client_certificate", "client_certificate_password"} & set(provider)
