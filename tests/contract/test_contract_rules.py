@@ -302,6 +302,18 @@ def test_unknown_type_is_an_error_naming_file_field_and_type(check, app_doc, mod
     assert "tensor dtypes bool, int8" in line
 
 
+@pytest.mark.parametrize(
+    ("typo", "suggestion"),
+    [("Double", "double"), ("dobule", "double"), ("flaot32", "float32"), ("int128", None), ("int", None)],
+)
+def test_unknown_type_suggests_a_likely_one_of_the_same_width(check, app_doc, model_doc, typo, suggestion):
+    field(model_doc, "inputs", "income")["type"] = typo
+    result = check(app_doc, model_doc)
+    assert result.code == 2
+    hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+    assert f"input 'income' (inputs[1].type): unknown type '{typo}'{hint}; known types" in result.err
+
+
 def test_unknown_type_on_the_app_side_names_the_app_file(check, app_doc, model_doc):
     field(app_doc, "outputs", "prediction")["type"] = "decimal"
     result = check(app_doc, model_doc)

@@ -234,6 +234,17 @@ _JSON_TYPE_NAMES = {
 }
 
 
+_SCHEMA_TYPE_NAMES = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "boolean": "a boolean",
+    "null": "null",
+    "integer": "an integer",
+    "number": "a number",
+}
+
+
 def _json_type_name(value: Any) -> str:
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
@@ -281,7 +292,7 @@ def _validate(
         _validate(value, target, path, root, errors)
     expected = schema.get("type")
     if expected is not None and not _is_json_type(value, expected):
-        errors.append((path, f"must be {_JSON_TYPE_NAMES[_PY_TYPE_FOR[expected]]}, got {_json_type_name(value)}"))
+        errors.append((path, f"must be {_SCHEMA_TYPE_NAMES[expected]}, got {_json_type_name(value)}"))
         return
     if "const" in schema and value != schema["const"]:
         errors.append((path, f"must be {json.dumps(schema['const'])}, got {json.dumps(value)}"))
@@ -315,17 +326,6 @@ def _validate(
     if isinstance(value, list) and "items" in schema:
         for index, item in enumerate(value):
             _validate(item, schema["items"], path + (index,), root, errors)
-
-
-_PY_TYPE_FOR = {
-    "object": dict,
-    "array": list,
-    "string": str,
-    "boolean": bool,
-    "null": type(None),
-    "integer": int,
-    "number": float,
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,17 +370,26 @@ def _format_path(doc: Any, path: PathT) -> str:
     return text or "top level"
 
 
+def _close_type_name(bad: str) -> list[str]:
+    """A likely intended type for a typo ('Double', 'dobule'), never one of a different width
+    ('int128' must not suggest 'int8')."""
+    digits = "".join(ch for ch in bad if ch.isdigit())
+    same_width = [t for t in KNOWN_TYPES if "".join(ch for ch in t if ch.isdigit()) == digits]
+    return difflib.get_close_matches(bad.lower(), same_width, n=1, cutoff=0.8)
+
+
 def _describe_schema_error(doc: Any, path: PathT, problem: str) -> str:
     where = _format_path(doc, path)
     if len(path) == 3 and path[2] == "type" and path[0] in _SIDE:
         bad = doc[path[0]][path[1]]["type"]
         if not isinstance(bad, str):
             return f'{where}: must be a type name such as "double", got {json.dumps(bad)}'
-        if bad:
-            return (
-                f"{where}: unknown type '{bad}'; known types: MLflow "
-                f"{', '.join(MLFLOW_TYPES)}; tensor dtypes {', '.join(TENSOR_DTYPES)}"
-            )
+        close = _close_type_name(bad)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return (
+            f"{where}: unknown type '{bad}'{hint}; known types: MLflow "
+            f"{', '.join(MLFLOW_TYPES)}; tensor dtypes {', '.join(TENSOR_DTYPES)}"
+        )
     if path == ("contractVersion",) and problem.startswith("must be"):
         return f"{where}: {problem}; this contract_check.py understands contractVersion {CONTRACT_VERSION} only"
     return f"{where}: {problem}"
