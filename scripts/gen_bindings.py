@@ -258,8 +258,8 @@ class Generator:
                 self.emit_block(block_type, cls, name, f"Block ``timeouts`` of {where}", path)
             return self.shared_blocks[key]
         cls = f"{owner}{pascal(name)}"
-        tf_type = path.split(".")[0]
-        return self.emit_block(block_type, cls, name, f"Block ``{name}`` of ``{tf_type}``", path)
+        tf_type, block_path = path.split(".", 1)
+        return self.emit_block(block_type, cls, name, f"Block ``{block_path}`` of ``{tf_type}``", path)
 
     def emit_block(self, block_type: dict, cls: str, name: str, title: str, path: str) -> str:
         args = self.block_args(block_type["block"], cls, path, frozenset())
@@ -413,7 +413,7 @@ class Generator:
     def header(self) -> str:
         used = self.out.used
         major, minor = self.version.split(".")[:2]
-        omitted = "\n".join(f"- ``{o.split(' (')[0]}``" for o in self.out.omitted)
+        omitted = "\n".join(f"  - ``{o.split(' (')[0]}``" for o in self.out.omitted)
         typing_names = ", ".join(n for n in ("Mapping", "Sequence") if n in used)
         cdktf_names = ", ".join(
             n

@@ -14,19 +14,19 @@ infra/bindings/azuredevops.py`` (the schema is the output of ``terraform provide
   is a string token and can be passed where the schema wants a number).
 - Getters (``.id``, ``.descriptor``, ...) return tokens for every attribute of the type.
 - Arguments holding secrets are not exposed (the kit is secret-free):
-- ``azuredevops.client_certificate``
-- ``azuredevops.client_certificate_password``
-- ``azuredevops.client_certificate_path``
-- ``azuredevops.client_secret``
-- ``azuredevops.client_secret_path``
-- ``azuredevops.oidc_request_token``
-- ``azuredevops.oidc_token``
-- ``azuredevops.personal_access_token``
-- ``azuredevops_build_definition.variable.secret_value``
-- ``azuredevops_git_repository.initialization.password``
-- ``azuredevops_serviceendpoint_azurerm.credentials.serviceprincipalcertificate``
-- ``azuredevops_serviceendpoint_azurerm.credentials.serviceprincipalkey``
-- ``azuredevops_variable_group.variable.secret_value``
+  - ``azuredevops.client_certificate``
+  - ``azuredevops.client_certificate_password``
+  - ``azuredevops.client_certificate_path``
+  - ``azuredevops.client_secret``
+  - ``azuredevops.client_secret_path``
+  - ``azuredevops.oidc_request_token``
+  - ``azuredevops.oidc_token``
+  - ``azuredevops.personal_access_token``
+  - ``azuredevops_build_definition.variable.secret_value``
+  - ``azuredevops_git_repository.initialization.password``
+  - ``azuredevops_serviceendpoint_azurerm.credentials.serviceprincipalcertificate``
+  - ``azuredevops_serviceendpoint_azurerm.credentials.serviceprincipalkey``
+  - ``azuredevops_variable_group.variable.secret_value``
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class AzuredevopsProvider(_Provider):
 
 @dataclass(frozen=True, kw_only=True)
 class BranchPolicyBuildValidationSettingsScope(Block):
-    """Block ``scope`` of ``azuredevops_branch_policy_build_validation`` (one or more)."""
+    """Block ``settings.scope`` of ``azuredevops_branch_policy_build_validation`` (one or more)."""
 
     match_type: str | None = None
     repository_id: str | None = None
@@ -229,7 +229,7 @@ class BranchPolicyBuildValidation(_Resource):
 
 @dataclass(frozen=True, kw_only=True)
 class BranchPolicyMinReviewersSettingsScope(Block):
-    """Block ``scope`` of ``azuredevops_branch_policy_min_reviewers`` (one or more)."""
+    """Block ``settings.scope`` of ``azuredevops_branch_policy_min_reviewers`` (one or more)."""
 
     match_type: str | None = None
     repository_id: str | None = None
@@ -331,7 +331,7 @@ class BranchPolicyMinReviewers(_Resource):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionBuildCompletionTriggerBranchFilter(Block):
-    """Block ``branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
+    """Block ``build_completion_trigger.branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
 
     exclude: Sequence[str] | None = None
     include: Sequence[str] | None = None
@@ -363,7 +363,7 @@ class BuildDefinitionBuildCompletionTrigger(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionCiTriggerOverrideBranchFilter(Block):
-    """Block ``branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
+    """Block ``ci_trigger.override.branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
 
     exclude: Sequence[str] | None = None
     include: Sequence[str] | None = None
@@ -377,7 +377,7 @@ class BuildDefinitionCiTriggerOverrideBranchFilter(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionCiTriggerOverridePathFilter(Block):
-    """Block ``path_filter`` of ``azuredevops_build_definition`` (any number)."""
+    """Block ``ci_trigger.override.path_filter`` of ``azuredevops_build_definition`` (any number)."""
 
     exclude: Sequence[str] | None = None
     include: Sequence[str] | None = None
@@ -391,7 +391,7 @@ class BuildDefinitionCiTriggerOverridePathFilter(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionCiTriggerOverride(Block):
-    """Block ``override`` of ``azuredevops_build_definition`` (at most one)."""
+    """Block ``ci_trigger.override`` of ``azuredevops_build_definition`` (at most one)."""
 
     branch_filter: Sequence[BuildDefinitionCiTriggerOverrideBranchFilter]
     batch: bool | None = None
@@ -442,7 +442,7 @@ class BuildDefinitionFeatures(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionJobsDependencies(Block):
-    """Block ``dependencies`` of ``azuredevops_build_definition`` (any number)."""
+    """Block ``jobs.dependencies`` of ``azuredevops_build_definition`` (any number)."""
 
     scope: str
 
@@ -454,7 +454,7 @@ class BuildDefinitionJobsDependencies(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionJobsTargetExecutionOptions(Block):
-    """Block ``execution_options`` of ``azuredevops_build_definition`` (exactly one)."""
+    """Block ``jobs.target.execution_options`` of ``azuredevops_build_definition`` (exactly one)."""
 
     type: str
     continue_on_error: bool | None = None
@@ -475,7 +475,7 @@ class BuildDefinitionJobsTargetExecutionOptions(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionJobsTarget(Block):
-    """Block ``target`` of ``azuredevops_build_definition`` (exactly one)."""
+    """Block ``jobs.target`` of ``azuredevops_build_definition`` (exactly one)."""
 
     type: str
     execution_options: BuildDefinitionJobsTargetExecutionOptions
@@ -523,7 +523,7 @@ class BuildDefinitionJobs(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionPullRequestTriggerForks(Block):
-    """Block ``forks`` of ``azuredevops_build_definition`` (exactly one)."""
+    """Block ``pull_request_trigger.forks`` of ``azuredevops_build_definition`` (exactly one)."""
 
     enabled: bool
     share_secrets: bool
@@ -537,7 +537,7 @@ class BuildDefinitionPullRequestTriggerForks(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionPullRequestTriggerOverrideBranchFilter(Block):
-    """Block ``branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
+    """Block ``pull_request_trigger.override.branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
 
     exclude: Sequence[str] | None = None
     include: Sequence[str] | None = None
@@ -551,7 +551,7 @@ class BuildDefinitionPullRequestTriggerOverrideBranchFilter(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionPullRequestTriggerOverridePathFilter(Block):
-    """Block ``path_filter`` of ``azuredevops_build_definition`` (any number)."""
+    """Block ``pull_request_trigger.override.path_filter`` of ``azuredevops_build_definition`` (any number)."""
 
     exclude: Sequence[str] | None = None
     include: Sequence[str] | None = None
@@ -565,7 +565,7 @@ class BuildDefinitionPullRequestTriggerOverridePathFilter(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionPullRequestTriggerOverride(Block):
-    """Block ``override`` of ``azuredevops_build_definition`` (at most one)."""
+    """Block ``pull_request_trigger.override`` of ``azuredevops_build_definition`` (at most one)."""
 
     branch_filter: Sequence[BuildDefinitionPullRequestTriggerOverrideBranchFilter]
     auto_cancel: bool | None = None
@@ -630,7 +630,7 @@ class BuildDefinitionRepository(Block):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildDefinitionSchedulesBranchFilter(Block):
-    """Block ``branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
+    """Block ``schedules.branch_filter`` of ``azuredevops_build_definition`` (one or more)."""
 
     exclude: Sequence[str] | None = None
     include: Sequence[str] | None = None
