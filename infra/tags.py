@@ -1,4 +1,4 @@
-"""Tagging aspect: team, env, cost-center and managed-by on every taggable resource.
+"""Tagging aspect: team, env, cost-center, network and managed-by on every taggable resource.
 
 An aspect visits every construct after the stack is built, so no construct can forget tags.
 Tags a resource sets itself win over the defaults.
@@ -15,8 +15,12 @@ from constructs import IConstruct
 MANAGED_BY = "mlops-kit"
 
 
-def standard_tags(*, team: str, env: str, cost_center: str, defaults: Mapping[str, str]) -> dict[str, str]:
-    return {**defaults, "team": team, "env": env, "cost-center": cost_center, "managed-by": MANAGED_BY}
+def standard_tags(
+    *, team: str, env: str, cost_center: str, defaults: Mapping[str, str], network: str | None = None
+) -> dict[str, str]:
+    """`network` (public|private) lets policies judge a resource by its environment's network mode."""
+    tags = {**defaults, "team": team, "env": env, "cost-center": cost_center, "managed-by": MANAGED_BY}
+    return tags | ({"network": network} if network else {})
 
 
 @jsii.implements(IAspect)

@@ -52,7 +52,8 @@ def build_app(org: Org, app: App | None = None, patterns: list[str] | None = Non
         else:
             stack = EnvironmentStack(app, name, org, team, env)
             tags = standard_tags(
-                team=team.name, env=env, cost_center=team.cost_center, defaults=org.platform.default_tags
+                team=team.name, env=env, cost_center=team.cost_center, defaults=org.platform.default_tags,
+                network=team.environments[env].network.mode,
             )
         Aspects.of(stack).add(TaggingAspect(tags))
     return app

@@ -189,6 +189,7 @@ def test_every_taggable_resource_carries_the_standard_tags(example):
                 assert tags.get("team") == "example" and tags.get("env") == env, (rtype, address)
                 assert tags.get("cost-center") == "CC-0001" and tags.get("managed-by") == "mlops-kit"
                 assert tags.get("owner") == "platform-engineering"  # platform default_tags merged in
+                assert tags.get("network") == ("private" if name == PRIVATE else "public")
 
 
 def test_backend_per_stack_with_entra_auth(example):
