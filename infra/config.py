@@ -174,6 +174,11 @@ class Devops(Strict):
     min_reviewers: Annotated[int, Field(ge=2, le=10)] = 2
     approvals: Approvals = Field(default_factory=Approvals)
     business_hours: BusinessHours | None = None
+    # Secrets reach pipelines only through a Key Vault-linked variable group per environment; list
+    # the secret names (they must exist in the environment's Key Vault before the first run).
+    key_vault_secrets: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z-]{1,127}$")]] = Field(
+        default_factory=list
+    )
 
 
 class TrainingTrigger(Strict):

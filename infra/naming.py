@@ -47,6 +47,9 @@ RULES: dict[str, NameRule] = {
     "function_app": NameRule("function app", "func", 2, 60, r"[a-z0-9][a-z0-9-]*[a-z0-9]", globally_unique=True),
     "app_service_plan": NameRule("App Service plan", "asp", 1, 60, r"[a-zA-Z0-9-]+"),
     "eventgrid_system_topic": NameRule("Event Grid system topic", "egst", 3, 128, r"[a-zA-Z0-9-]+"),
+    "ml_endpoint": NameRule(
+        "Azure ML online endpoint", "ep", 3, 32, r"[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]", globally_unique=True
+    ),
     "private_endpoint": NameRule("private endpoint", "pep", 2, 64, r"[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9_]"),
 }
 

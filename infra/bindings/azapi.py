@@ -20,6 +20,10 @@ Verified, argument by argument (names, types, block or attribute, required or op
   ``principal_id``, ``tenant_id``). ``retry`` is a single object attribute.
   ``name`` and ``parent_id`` are optional in the schema (provider defaults); this binding requires
   them, because every kit resource names its parent explicitly.
+- ``data "azapi_resource"`` (``DataAzapiResource``): the cdktf bindings generated from the azapi
+  2.2.0 and 2.7.0 schemas (``DataAzapiResourceConfig``: ``type`` required, exactly one of ``name``
+  or ``resource_id``, ``response_export_values`` dynamic). Only ``type``, ``resource_id`` and
+  ``response_export_values`` are exposed.
 - the provider: ``AzapiProviderConfig`` of the same 2.7.0 bindings, and the 2.0.1-2.3.0 release
   notes for ``disable_default_output`` (2.0.1), ``enable_preflight`` and
   ``oidc_azure_service_connection_id`` (present by 2.3.0).
@@ -44,7 +48,7 @@ from typing import Any
 from cdktf import IResolvable, ITerraformDependable, TerraformProvider, TerraformResourceLifecycle, Token
 from constructs import Construct
 
-from ._base import BindingProvider, BindingResource, Block, NumberLike, ProviderInfo, number, one
+from ._base import BindingDataSource, BindingProvider, BindingResource, Block, NumberLike, ProviderInfo, number, one
 
 AZAPI = ProviderInfo(name="azapi", source="Azure/azapi", version_constraint="~> 2.5")
 
@@ -269,3 +273,46 @@ class AzapiResource(BindingResource):
     def identity_tenant_id(self) -> str:
         """Tenant ID of the resource's system-assigned identity (``identity[0].tenant_id``)."""
         return self.get_string_attribute("identity[0].tenant_id")
+
+
+class DataAzapiResource(BindingDataSource):
+    """Data source ``azapi_resource``: read any Azure Resource Manager resource by its full id.
+
+    Reading by ``resource_id`` works in any subscription with one provider block, which is what
+    the Azure DevOps stack needs to find each environment's identities (no provider alias per
+    subscription). ``response_export_values`` picks the properties exposed under ``output``.
+
+    https://registry.terraform.io/providers/Azure/azapi/latest/docs/data-sources/resource
+    """
+
+    TF_TYPE = "azapi_resource"
+    PROVIDER = AZAPI
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        type: str,
+        resource_id: str,
+        response_export_values: Sequence[str] | Mapping[str, str] | None = None,
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        provider: TerraformProvider | None = None,
+    ) -> None:
+        if not Token.is_unresolved(type) and "@" not in type:
+            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
+        super().__init__(
+            scope,
+            id_,
+            {"type": type, "resource_id": resource_id, "response_export_values": response_export_values},
+            depends_on=depends_on,
+            provider=provider,
+        )
+
+    @property
+    def id(self) -> str:
+        return self.get_string_attribute("id")
+
+    def output_value(self, path: str) -> str:
+        """A string token for one exported value, e.g. ``output_value("properties.clientId")``."""
+        return self.get_string_attribute(f"output.{path}")

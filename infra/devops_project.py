@@ -1,0 +1,65 @@
+"""The team's Azure DevOps project (private) and who belongs to it.
+
+The config's Entra ID groups are referenced by their object id (`origin_id`), which makes them
+known to the organization without copying members; they are added to the project's built-in
+groups: data scientists and app developers to Contributors, approvers to Readers (they approve
+deployments, they need not push code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from infra.bindings import azuredevops as ado
+
+
+@dataclass(frozen=True)
+class DevopsProjectProps:
+    name: str
+    description: str
+    features: Mapping[str, str]
+    data_scientists_group_id: str
+    app_developers_group_id: str
+    approvers_group_id: str | None
+
+
+class DevopsProject(Construct):
+    def __init__(self, scope: Construct, id_: str, props: DevopsProjectProps):
+        super().__init__(scope, id_)
+        self.project = ado.Project(
+            self,
+            "project",
+            name=props.name,
+            description=props.description,
+            visibility="private",
+            version_control="Git",
+            work_item_template="Agile",
+            features=dict(props.features),
+        )
+        pid = self.project.id
+        self.entra_groups: dict[str, ado.Group] = {
+            key: ado.Group(self, f"entra_{key}", origin_id=origin_id)
+            for key, origin_id in (
+                ("data_scientists", props.data_scientists_group_id),
+                ("app_developers", props.app_developers_group_id),
+                ("approvers", props.approvers_group_id),
+            )
+            if origin_id
+        }
+        self.contributors = ado.DataAzuredevopsGroup(self, "contributors", project_id=pid, name="Contributors")
+        self.readers = ado.DataAzuredevopsGroup(self, "readers", project_id=pid, name="Readers")
+        ado.GroupMembership(
+            self,
+            "contributors_members",
+            group=self.contributors.descriptor,
+            members=[self.entra_groups["data_scientists"].descriptor, self.entra_groups["app_developers"].descriptor],
+            mode="add",  # keep members added by hand or by the project's creation
+        )
+        if "approvers" in self.entra_groups:
+            ado.GroupMembership(
+                self, "readers_members", group=self.readers.descriptor,
+                members=[self.entra_groups["approvers"].descriptor], mode="add",
+            )
