@@ -11,7 +11,9 @@ import os
 # jsii prints a large end-of-life banner on Node 20 at every run; silence exactly that (Node 20 only).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from cdktf import App, Aspects  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from cdktf import App, Aspects, TerraformStack  # noqa: E402
 
 from infra.config import Org, Team  # noqa: E402
 from infra.tags import TaggingAspect, standard_tags  # noqa: E402
@@ -21,39 +23,78 @@ from stacks.selection import CONTEXT_KEY, ENV_VAR, parse_patterns, select  # noq
 BOOTSTRAP = "platform-bootstrap"
 
 
-def stack_plan(org: Org) -> list[tuple[str, Team | None, str | None]]:
-    """Every stack of the organization as (name, team, env), without constructing anything."""
-    plan: list[tuple[str, Team | None, str | None]] = []
+@dataclass(frozen=True)
+class PlannedStack:
+    name: str
+    kind: str  # bootstrap | env | devops
+    team: Team | None = None
+    env: str | None = None
+
+
+def stack_plan(org: Org) -> list[PlannedStack]:
+    """Every stack of the organization, in deploy order, without constructing anything."""
+    plan: list[PlannedStack] = []
     if org.platform.state is not None:
-        plan.append((BOOTSTRAP, None, None))
+        plan.append(PlannedStack(BOOTSTRAP, "bootstrap"))
     for tf in org.teams:
-        for env in tf.team.env_names:
-            plan.append((f"{tf.team.name}-{env}", tf.team, env))
+        team = tf.team
+        plan += [PlannedStack(f"{team.name}-{env}", "env", team, env) for env in team.env_names]
+        plan.append(PlannedStack(f"{team.name}-devops", "devops", team))
     return plan
 
 
 def build_app(org: Org, app: App | None = None, patterns: list[str] | None = None) -> App:
-    """Construct the selected stacks (all by default) of `org` in `app`."""
+    """Construct the selected stacks (all by default) of `org` in `app`.
+
+    Stacks that are built together get dependencies in deploy order (bootstrap, then each team's
+    environments, then its devops stack), so `cdktf deploy` applies them in that order.
+    """
     app = app or App()
     if patterns is None:
         patterns = parse_patterns(os.environ.get(ENV_VAR)) or parse_patterns(app.node.try_get_context(CONTEXT_KEY))
     plan = stack_plan(org)
-    chosen = set(select([name for name, _, _ in plan], patterns))
+    chosen = set(select([p.name for p in plan], patterns))
     announce_local_state(org.platform)
+    built: dict[str, TerraformStack] = {}
+    for p in plan:
+        if p.name in chosen:
+            built[p.name] = _build(app, org, p)
+    for p in plan:
+        if p.name not in built:
+            continue
+        for before in _deploy_after(org, p):
+            if before in built:
+                built[p.name].add_dependency(built[before])
+    return app
+
+
+def _build(app: App, org: Org, p: PlannedStack) -> TerraformStack:
     from stacks.bootstrap import BootstrapStack
+    from stacks.devops import DevopsStack
     from stacks.environment import EnvironmentStack
 
-    for name, team, env in plan:
-        if name not in chosen:
-            continue
-        if team is None:
-            stack = BootstrapStack(app, org.platform)
-            tags = {**org.platform.default_tags, "managed-by": "mlops-kit", "purpose": "terraform-state"}
-        else:
-            stack = EnvironmentStack(app, name, org, team, env)
-            tags = standard_tags(
-                team=team.name, env=env, cost_center=team.cost_center, defaults=org.platform.default_tags,
-                network=team.environments[env].network.mode,
-            )
-        Aspects.of(stack).add(TaggingAspect(tags))
-    return app
+    if p.kind == "bootstrap":
+        stack = BootstrapStack(app, org.platform)
+        tags = {**org.platform.default_tags, "managed-by": "mlops-kit", "purpose": "terraform-state"}
+    else:
+        assert p.team is not None
+        env = p.env or "all"
+        network = p.team.environments[p.env].network.mode if p.env else None
+        stack = (
+            EnvironmentStack(app, p.name, org, p.team, p.env) if p.kind == "env" else DevopsStack(app, p.name, org, p.team)
+        )
+        tags = standard_tags(
+            team=p.team.name, env=env, cost_center=p.team.cost_center, defaults=org.platform.default_tags,
+            network=network,
+        )
+    Aspects.of(stack).add(TaggingAspect(tags))
+    return stack
+
+
+def _deploy_after(org: Org, p: PlannedStack) -> list[str]:
+    """Names of the stacks `p` must be deployed after."""
+    if p.kind == "bootstrap" or p.team is None:
+        return []
+    if p.kind == "env":
+        return [BOOTSTRAP]
+    return [BOOTSTRAP] + [f"{p.team.name}-{env}" for env in p.team.env_names]

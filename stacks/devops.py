@@ -1,0 +1,169 @@
+"""Stack `<team>-devops`: the team's Azure DevOps project, where model and app work meet.
+
+Deploy order: `<team>-<env>` stacks first (they create the pipeline identities, the resource
+groups and the trigger functions' identities), then this stack, which looks those identities up by
+their deterministic names. `build_app` records the order with stack dependencies, so
+`cdktf deploy '<team>-*'` applies the stacks in that order.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from infra.bindings import azapi
+from infra.bindings import azuredevops as ado
+from infra.config import Org, Team
+from infra.devops_access import TriggerAccess, TriggerAccessProps
+from infra.devops_project import DevopsProject, DevopsProjectProps
+from infra.environments import Approval, BusinessHours, EnvironmentsProps, GatedEnvironments
+from infra.ml_workspace import COMPUTE_CLUSTER_NAME
+from infra.naming import Namer
+from infra.pipelines import Pipelines, PipelinesProps, pipeline_specs
+from infra.repos import MAIN, BranchPoliciesProps, MainBranchPolicies, ReposProps, TeamRepos
+from infra.service_connections import (
+    EnvironmentTarget,
+    ServiceConnections,
+    ServiceConnectionsProps,
+    identity_id,
+    read_identity,
+)
+from stacks.backend import use_backend
+from stacks.seed_files import seed_files
+
+
+def pipeline_variables(org: Org, team: Team, env: str) -> dict[str, str]:
+    """The non-secret settings every pipeline of `env` reads from its variable group."""
+    names, shared = org.namer(team, env), Namer(org.platform.naming_prefix, team.name, "shared")
+    return {
+        "ENVIRONMENT": env,
+        "AZURE_SUBSCRIPTION_ID": team.environments[env].subscription_id,
+        "AZURE_RESOURCE_GROUP": names.name("resource_group"),
+        "AML_WORKSPACE": names.name("ml_workspace"),
+        "AML_COMPUTE": COMPUTE_CLUSTER_NAME,
+        "AML_ENDPOINT": names.name("ml_endpoint"),
+        "AML_REGISTRY": shared.name("ml_registry"),
+        "AML_REGISTRY_RESOURCE_GROUP": shared.name("resource_group"),
+        "DATA_LAKE_ACCOUNT": names.name("data_lake"),
+        "CONTAINER_REGISTRY": names.name("container_registry"),
+        "KEY_VAULT": names.name("key_vault"),
+    }
+
+
+class DevopsStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, org: Org, team: Team):
+        super().__init__(scope, name)
+        platform = org.platform
+        use_backend(self, name, platform)
+        ado.AzuredevopsProvider(self, "azuredevops", org_service_url=platform.devops.organization_url)
+        # Identities in each environment's subscription are read by full resource id through azapi,
+        # so one provider block reaches them all (no azurerm provider alias per subscription).
+        azapi.AzapiProvider(self, "azapi", tenant_id=platform.tenant_id)
+
+        project = DevopsProject(
+            self,
+            "project",
+            DevopsProjectProps(
+                name=team.project_name,
+                description=f"{team.display_name}: models, app and their release (managed by mlops-kit)",
+                features=team.devops.features,
+                data_scientists_group_id=team.groups.data_scientists,
+                app_developers_group_id=team.groups.app_developers,
+                approvers_group_id=team.groups.approvers,
+            ),
+        )
+        pid = project.project.id
+        repos = TeamRepos(self, "repos", ReposProps(team=team.name, project_id=pid, files=seed_files(org, team)))
+        hours = team.devops.business_hours
+        environments = GatedEnvironments(
+            self,
+            "environments",
+            EnvironmentsProps(
+                project_id=pid,
+                env_names=team.env_names,
+                approval=Approval(
+                    approver_ids=[project.entra_groups["approvers"].origin_id],
+                    minimum_approvers=team.devops.approvals.minimum_approvers,
+                    timeout_minutes=team.devops.approvals.timeout_minutes,
+                    instructions=team.devops.approvals.instructions,
+                )
+                if "approvers" in project.entra_groups
+                else None,
+                business_hours=BusinessHours(hours.start, hours.end, hours.time_zone, hours.days) if hours else None,
+            ),
+        )
+        connections = ServiceConnections(
+            self,
+            "service_connections",
+            ServiceConnectionsProps(
+                team=team.name,
+                project_id=pid,
+                project_name=team.project_name,
+                tenant_id=platform.tenant_id,
+                targets=[
+                    EnvironmentTarget(
+                        env=env,
+                        subscription_id=team.environments[env].subscription_id,
+                        resource_group_name=org.namer(team, env).name("resource_group"),
+                        identity_name=org.namer(team, env).name("user_assigned_identity", "pipelines"),
+                        key_vault_name=org.namer(team, env).name("key_vault"),
+                        variables=pipeline_variables(org, team, env),
+                        key_vault_secrets=team.devops.key_vault_secrets,
+                    )
+                    for env in team.env_names
+                ],
+            ),
+        )
+        specs = pipeline_specs(team.env_names)
+        pipelines = Pipelines(
+            self,
+            "pipelines",
+            PipelinesProps(
+                team=team.name,
+                project_id=pid,
+                repositories=repos.repositories,
+                specs=specs,
+                branch=MAIN,
+                environments=environments.environments,
+                connections=connections.connections,
+                variable_groups=connections.variable_groups,
+                secret_groups=connections.secret_groups,
+            ),
+        )
+        for spec in specs:
+            if spec.validates_pull_requests:
+                MainBranchPolicies(
+                    self,
+                    f"{spec.repo}_main_policies",
+                    BranchPoliciesProps(
+                        project_id=pid,
+                        repository=repos.repositories[spec.repo],
+                        build_definition=pipelines.definitions[spec.key],
+                        min_reviewers=team.devops.min_reviewers,
+                    ),
+                )
+        trigger_identities = {
+            env: read_identity(
+                self,
+                f"trigger_identity_{env}",
+                identity_id(
+                    team.environments[env].subscription_id,
+                    org.namer(team, env).name("resource_group"),
+                    org.namer(team, env).name("user_assigned_identity", "trigger"),
+                ),
+            ).output_value("properties.principalId")
+            for env in team.env_names
+        }
+        TriggerAccess(
+            self,
+            "trigger_access",
+            TriggerAccessProps(
+                team=team.name,
+                project_id=pid,
+                trigger_principal_ids=trigger_identities,
+                queueable={k: pipelines.definitions[k] for k in ("training", "release")},
+            ),
+        )
+        TerraformOutput(self, "project_id", value=pid)
+        for key, repo in repos.repositories.items():
+            TerraformOutput(self, f"{key}_repository_url", value=repo.web_url)
