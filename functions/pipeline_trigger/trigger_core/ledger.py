@@ -227,5 +227,6 @@ def _parse(content: bytes) -> dict[str, Any]:
 
 def _describe(exc: AzureError) -> str:
     code = getattr(exc, "error_code", None) or getattr(exc, "status_code", None)
+    code = getattr(code, "value", code)  # StorageErrorCode enum -> "AuthenticationFailed"
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{type(exc).__name__} {code or ''} {first_line}".replace("  ", " ").strip()

@@ -1,0 +1,354 @@
+"""A real HTTP server that plays the part of Azure DevOps' Pipelines REST API (api-version 7.1).
+
+It listens on 127.0.0.1 (a free port), serves
+
+- ``GET  /{org}/{project}/_apis/pipelines``                 (paged with ``x-ms-continuationtoken``)
+- ``POST /{org}/{project}/_apis/pipelines/{id}/runs``        (creates a run, returns ``{"id": ...}``)
+- ``GET  /{org}/{project}/_apis/pipelines/{id}/runs[/{run}]`` (lists or gets recorded runs)
+
+records every request, and injects faults on demand. Typical use::
+
+    with FakeDevOpsServer() as ado:
+        training = ado.add_pipeline("example-training", folder="\\\\example")
+        ado.fail(429, route=RUN_PIPELINE, retry_after="7")   # next run request gets a 429
+        ...client under test uses ado.org_url and ado.project...
+        assert [r.template_parameters for r in ado.runs] == [...]
+
+or the ``devops_server`` pytest fixture in tests/functions/conftest.py.
+
+Faults are queued and consumed in the order they were added; each applies to the next
+``times`` requests that match its route (None = any route): ``fail`` answers with a status (and
+an optional Retry-After), ``slow`` waits before serving normally (the request is still processed,
+as a real server would after the client gave up), ``drop`` closes the connection without an
+answer and without processing. ``accept_tokens`` makes the server answer 401 to any other bearer
+token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+LIST_PIPELINES = "list_pipelines"
+RUN_PIPELINE = "run_pipeline"
+LIST_RUNS = "list_runs"
+GET_RUN = "get_run"
+UNKNOWN = "unknown"
+
+API_VERSION = "7.1"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server saw it (``monotonic`` is ``time.monotonic()`` at arrival)."""
+
+    method: str
+    path: str
+    route: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    monotonic: float
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    run_id: int
+    pipeline_id: int
+    template_parameters: dict[str, Any]
+    body: Any
+
+
+@dataclass
+class _Fault:
+    kind: str  # "status" | "slow" | "drop"
+    route: str | None
+    remaining: int
+    status: int = 500
+    retry_after: str | None = None
+    message: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Pipeline:
+    id: int
+    name: str
+    folder: str
+    runs: list[RecordedRun] = field(default_factory=list)
+
+
+class FakeDevOpsServer:
+    """Fake Azure DevOps organization ``organization`` with one project ``project``."""
+
+    def __init__(self, *, organization: str = "example-org", project: str = "example project",
+                 page_size: int = 100, accept_tokens: Iterable[str] | None = None) -> None:
+        self.organization = organization
+        self.project = project
+        self.page_size = page_size
+        self.accept_tokens = set(accept_tokens) if accept_tokens is not None else None
+        self._lock = threading.Lock()
+        self._pipelines: dict[int, _Pipeline] = {}
+        self._faults: deque[_Fault] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._runs: list[RecordedRun] = []
+        self._next_pipeline_id = 1
+        self._next_run_id = 1000
+        self._httpd: ThreadingHTTPServer | None = None
+        self._port: int | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------------------- lifecycle
+    def start(self) -> FakeDevOpsServer:
+        if self._httpd is not None:
+            return self
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="fake-devops", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeDevOpsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("server not started")
+        return self._port
+
+    @property
+    def org_url(self) -> str:
+        """What AZDO_ORG_URL should be set to, e.g. ``http://127.0.0.1:PORT/example-org``."""
+        return f"http://127.0.0.1:{self.port}/{self.organization}"
+
+    # ----------------------------------------------------------------------------- setup
+    def add_pipeline(self, name: str, folder: str = "\\", *, pipeline_id: int | None = None) -> int:
+        """Create a pipeline; returns its id."""
+        with self._lock:
+            pid = pipeline_id if pipeline_id is not None else self._next_pipeline_id
+            self._next_pipeline_id = max(self._next_pipeline_id, pid) + 1
+            self._pipelines[pid] = _Pipeline(pid, name, folder)
+            return pid
+
+    def remove_pipeline(self, pipeline_id: int) -> None:
+        with self._lock:
+            self._pipelines.pop(pipeline_id, None)
+
+    def fail(self, status: int, *, route: str | None = None, times: int = 1, retry_after: str | None = None,
+             message: str | None = None) -> None:
+        """Answer the next `times` matching requests with `status` (and a Retry-After header if given)."""
+        self._add_fault(_Fault("status", route, times, status=status, retry_after=retry_after, message=message))
+
+    def slow(self, seconds: float, *, route: str | None = None, times: int = 1) -> None:
+        """Wait `seconds` before serving the next `times` matching requests (then serve them normally)."""
+        self._add_fault(_Fault("slow", route, times, seconds=seconds))
+
+    def drop(self, *, route: str | None = None, times: int = 1) -> None:
+        """Close the connection of the next `times` matching requests without answering or processing."""
+        self._add_fault(_Fault("drop", route, times))
+
+    def _add_fault(self, fault: _Fault) -> None:
+        if fault.remaining < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._faults.append(fault)
+
+    # ----------------------------------------------------------------------------- inspection
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_for(self, route: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.route == route]
+
+    @property
+    def runs(self) -> list[RecordedRun]:
+        with self._lock:
+            return list(self._runs)
+
+    def runs_for(self, pipeline_id: int) -> list[RecordedRun]:
+        return [r for r in self.runs if r.pipeline_id == pipeline_id]
+
+    @property
+    def pending_faults(self) -> int:
+        with self._lock:
+            return sum(f.remaining for f in self._faults)
+
+    # ----------------------------------------------------------------------------- internals
+    def _take_fault(self, route: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.route is None or fault.route == route:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _list_page(self, start: int) -> tuple[list[dict[str, Any]], str | None]:
+        with self._lock:
+            ordered = sorted(self._pipelines.values(), key=lambda p: p.name.lower())
+            page = ordered[start:start + self.page_size]
+            more = start + self.page_size < len(ordered)
+        items = [{"id": p.id, "name": p.name, "folder": p.folder, "revision": 1,
+                  "url": f"{self.org_url}/{self.project}/_apis/pipelines/{p.id}?revision=1"} for p in page]
+        return items, (str(start + self.page_size) if more else None)
+
+    def _create_run(self, pipeline_id: int, body: Any) -> dict[str, Any] | None:
+        with self._lock:
+            pipeline = self._pipelines.get(pipeline_id)
+            if pipeline is None:
+                return None
+            run_id = self._next_run_id
+            self._next_run_id += 1
+            params = body.get("templateParameters", {}) if isinstance(body, dict) else {}
+            run = RecordedRun(run_id, pipeline_id, dict(params), body)
+            pipeline.runs.append(run)
+            self._runs.append(run)
+            return self._run_json(pipeline, run)
+
+    def _run_json(self, pipeline: _Pipeline, run: RecordedRun) -> dict[str, Any]:
+        return {"id": run.run_id, "name": f"run-{run.run_id}", "state": "inProgress",
+                "templateParameters": run.template_parameters,
+                "pipeline": {"id": pipeline.id, "name": pipeline.name, "folder": pipeline.folder, "revision": 1},
+                "url": f"{self.org_url}/{self.project}/_apis/pipelines/{pipeline.id}/runs/{run.run_id}"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeDevOpsServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr access log
+        pass
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        fake = self.fake
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = raw_body.decode("utf-8", "replace")
+        route, pipeline_id, run_id = self._route(path)
+        fake._record(RecordedRequest(self.command, path, route, query, dict(self.headers.items()), body,
+                                     time.monotonic()))
+
+        fault = fake._take_fault(route)
+        if fault is not None and fault.kind == "drop":
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.seconds)
+        if fault is not None and fault.kind == "status":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            message = fault.message or f"injected HTTP {fault.status}"
+            return self._reply(fault.status, {"message": message, "typeKey": "InjectedFault"}, headers)
+
+        if fake.accept_tokens is not None:
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("Bearer ") or auth[len("Bearer "):] not in fake.accept_tokens:
+                return self._reply(401, {"message": "TF400813: The user is not authorized to access this resource."})
+        if query.get("api-version") != [API_VERSION]:
+            return self._reply(400, {"message": f"api-version must be {API_VERSION}"})
+
+        if route == LIST_PIPELINES and self.command == "GET":
+            token = (query.get("continuationToken") or ["0"])[0]
+            start = int(token) if token.isdigit() else 0
+            items, next_token = fake._list_page(start)
+            headers = {"x-ms-continuationtoken": next_token} if next_token else {}
+            return self._reply(200, {"count": len(items), "value": items}, headers)
+        if route == RUN_PIPELINE and self.command == "POST":
+            if not isinstance(body, dict):
+                return self._reply(400, {"message": "request body must be a JSON object"})
+            run = fake._create_run(pipeline_id, body)
+            if run is None:
+                return self._reply(404, {"message": f"pipeline {pipeline_id} not found"})
+            return self._reply(200, run)
+        if route in (LIST_RUNS, GET_RUN) and self.command == "GET":
+            with fake._lock:
+                pipeline = fake._pipelines.get(pipeline_id)
+                runs = list(pipeline.runs) if pipeline else []
+            if pipeline is None:
+                return self._reply(404, {"message": f"pipeline {pipeline_id} not found"})
+            if route == LIST_RUNS:
+                items = [fake._run_json(pipeline, r) for r in reversed(runs)]
+                return self._reply(200, {"count": len(items), "value": items})
+            match = next((r for r in runs if r.run_id == run_id), None)
+            if match is None:
+                return self._reply(404, {"message": f"run {run_id} not found"})
+            return self._reply(200, fake._run_json(pipeline, match))
+        return self._reply(404, {"message": f"no route for {self.command} {path}"})
+
+    def _route(self, path: str) -> tuple[str, int, int]:
+        segments = path.strip("/").split("/")
+        fake = self.fake
+        if len(segments) < 4 or segments[0] != fake.organization or segments[1] != fake.project \
+                or segments[2:4] != ["_apis", "pipelines"]:
+            return UNKNOWN, 0, 0
+        rest = segments[4:]
+        if not rest:
+            return LIST_PIPELINES, 0, 0
+        if not rest[0].isdigit():
+            return UNKNOWN, 0, 0
+        if rest[1:] == ["runs"]:
+            return (RUN_PIPELINE if self.command == "POST" else LIST_RUNS), int(rest[0]), 0
+        if len(rest) == 3 and rest[1] == "runs" and rest[2].isdigit():
+            return GET_RUN, int(rest[0]), int(rest[2])
+        return UNKNOWN, 0, 0
+
+    def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (e.g. after a timeout while we were slow)
