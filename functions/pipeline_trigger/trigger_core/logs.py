@@ -14,6 +14,8 @@ from typing import Any
 
 LOGGER_NAME = "pipeline_trigger"
 logger = logging.getLogger(LOGGER_NAME)
+if logger.level == logging.NOTSET:  # outcomes are INFO; the host's logLevel filters what is kept
+    logger.setLevel(logging.INFO)
 
 
 def log(level: int, msg: str, /, **fields: Any) -> None:
