@@ -7,7 +7,23 @@ visible and keeps a future switch (cdktn fork, regenerated bindings) a one-file 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
 from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryNetworkRuleSet
 from cdktf_cdktf_provider_azurerm.data_azurerm_user_assigned_identity import DataAzurermUserAssignedIdentity
+from cdktf_cdktf_provider_azurerm.eventgrid_system_topic import EventgridSystemTopic, EventgridSystemTopicIdentity
+from cdktf_cdktf_provider_azurerm.eventgrid_system_topic_event_subscription import (
+    EventgridSystemTopicEventSubscription,
+    EventgridSystemTopicEventSubscriptionAdvancedFilter,
+    EventgridSystemTopicEventSubscriptionAdvancedFilterStringIn,
+    EventgridSystemTopicEventSubscriptionAzureFunctionEndpoint,
+    EventgridSystemTopicEventSubscriptionDeadLetterIdentity,
+    EventgridSystemTopicEventSubscriptionRetryPolicy,
+    EventgridSystemTopicEventSubscriptionStorageBlobDeadLetterDestination,
+    EventgridSystemTopicEventSubscriptionSubjectFilter,
+)
 from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
+from cdktf_cdktf_provider_azurerm.function_app_flex_consumption import (
+    FunctionAppFlexConsumption,
+    FunctionAppFlexConsumptionIdentity,
+    FunctionAppFlexConsumptionSiteConfig,
+)
 from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.machine_learning_compute_cluster import (
@@ -41,6 +57,7 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.service_plan import ServicePlan
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
     StorageAccountBlobProperties,
@@ -88,4 +105,18 @@ __all__ = [
     "StorageAccountNetworkRules",
     "StorageContainer",
     "UserAssignedIdentity",
+    "EventgridSystemTopic",
+    "EventgridSystemTopicIdentity",
+    "EventgridSystemTopicEventSubscription",
+    "EventgridSystemTopicEventSubscriptionAdvancedFilter",
+    "EventgridSystemTopicEventSubscriptionAdvancedFilterStringIn",
+    "EventgridSystemTopicEventSubscriptionAzureFunctionEndpoint",
+    "EventgridSystemTopicEventSubscriptionDeadLetterIdentity",
+    "EventgridSystemTopicEventSubscriptionRetryPolicy",
+    "EventgridSystemTopicEventSubscriptionStorageBlobDeadLetterDestination",
+    "EventgridSystemTopicEventSubscriptionSubjectFilter",
+    "FunctionAppFlexConsumption",
+    "FunctionAppFlexConsumptionIdentity",
+    "FunctionAppFlexConsumptionSiteConfig",
+    "ServicePlan",
 ]
