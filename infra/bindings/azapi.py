@@ -24,6 +24,9 @@ Verified, argument by argument (names, types, block or attribute, required or op
   2.2.0 and 2.7.0 schemas (``DataAzapiResourceConfig``: ``type`` required, exactly one of ``name``
   or ``resource_id``, ``response_export_values`` dynamic). Only ``type``, ``resource_id`` and
   ``response_export_values`` are exposed.
+- ``azapi_update_resource`` (``AzapiUpdateResource``): the provider's docs
+  (``docs/resources/update_resource.md``): ``type`` required, ``resource_id`` (or ``name`` +
+  ``parent_id``), ``body`` dynamic. Only ``type``, ``resource_id`` and ``body`` are exposed.
 - the provider: ``AzapiProviderConfig`` of the same 2.7.0 bindings, and the 2.0.1-2.3.0 release
   notes for ``disable_default_output`` (2.0.1), ``enable_preflight`` and
   ``oidc_azure_service_connection_id`` (present by 2.3.0).
@@ -316,3 +319,40 @@ class DataAzapiResource(BindingDataSource):
     def output_value(self, path: str) -> str:
         """A string token for one exported value, e.g. ``output_value("properties.clientId")``."""
         return self.get_string_attribute(f"output.{path}")
+
+
+class AzapiUpdateResource(BindingResource):
+    """Resource ``azapi_update_resource``: set properties azurerm does not expose on a resource it manages.
+
+    Terraform PATCHes ``body`` onto the existing resource and never deletes it; destroying this
+    resource only forgets the update.
+
+    https://registry.terraform.io/providers/Azure/azapi/latest/docs/resources/update_resource
+    """
+
+    TF_TYPE = "azapi_update_resource"
+    PROVIDER = AZAPI
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        type: str,
+        resource_id: str,
+        body: Mapping[str, Any],
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        provider: TerraformProvider | None = None,
+    ) -> None:
+        if not Token.is_unresolved(type) and "@" not in type:
+            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
+        if not isinstance(body, Mapping):
+            raise TypeError(f"body: takes an object (a dict), got {body.__class__.__name__}")
+        super().__init__(
+            scope, id_, {"type": type, "resource_id": resource_id, "body": body},
+            depends_on=depends_on, provider=provider,
+        )
+
+    @property
+    def id(self) -> str:
+        return self.get_string_attribute("id")
