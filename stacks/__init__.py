@@ -26,7 +26,7 @@ BOOTSTRAP = "platform-bootstrap"
 @dataclass(frozen=True)
 class PlannedStack:
     name: str
-    kind: str  # bootstrap | env | devops
+    kind: str  # bootstrap | shared | env | devops
     team: Team | None = None
     env: str | None = None
 
@@ -38,6 +38,7 @@ def stack_plan(org: Org) -> list[PlannedStack]:
         plan.append(PlannedStack(BOOTSTRAP, "bootstrap"))
     for tf in org.teams:
         team = tf.team
+        plan.append(PlannedStack(f"{team.name}-shared", "shared", team))
         plan += [PlannedStack(f"{team.name}-{env}", "env", team, env) for env in team.env_names]
         plan.append(PlannedStack(f"{team.name}-devops", "devops", team))
     return plan
@@ -47,7 +48,7 @@ def build_app(org: Org, app: App | None = None, patterns: list[str] | None = Non
     """Construct the selected stacks (all by default) of `org` in `app`.
 
     Stacks that are built together get dependencies in deploy order (bootstrap, then each team's
-    environments, then its devops stack), so `cdktf deploy` applies them in that order.
+    shared stack, its environments, then its devops stack), so `cdktf deploy` applies them in that order.
     """
     app = app or App()
     if patterns is None:
@@ -72,10 +73,15 @@ def _build(app: App, org: Org, p: PlannedStack) -> TerraformStack:
     from stacks.bootstrap import BootstrapStack
     from stacks.devops import DevopsStack
     from stacks.environment import EnvironmentStack
+    from stacks.shared import SharedStack, shared_tags
 
     if p.kind == "bootstrap":
         stack = BootstrapStack(app, org.platform)
         tags = {**org.platform.default_tags, "managed-by": "mlops-kit", "purpose": "terraform-state"}
+    elif p.kind == "shared":
+        assert p.team is not None
+        stack = SharedStack(app, p.name, org, p.team)
+        tags = shared_tags(org, p.team)
     else:
         assert p.team is not None
         env = p.env or "all"
@@ -95,6 +101,8 @@ def _deploy_after(org: Org, p: PlannedStack) -> list[str]:
     """Names of the stacks `p` must be deployed after."""
     if p.kind == "bootstrap" or p.team is None:
         return []
-    if p.kind == "env":
+    if p.kind == "shared":
         return [BOOTSTRAP]
+    if p.kind == "env":
+        return [BOOTSTRAP, f"{p.team.name}-shared"]  # the registry its identities are granted on
     return [BOOTSTRAP] + [f"{p.team.name}-{env}" for env in p.team.env_names]

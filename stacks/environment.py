@@ -12,9 +12,12 @@ from infra.data_lake import DataLake, DataLakeProps
 from infra.identity import PipelineIdentity, PipelineIdentityProps, TeamAccess, TeamAccessProps
 from infra.key_vault import KeyVaultProps, TeamKeyVault
 from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
+from infra.model_registry import RegistryAccess, RegistryAccessProps, registry_ref
 from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
+from infra.triggers import PipelineTriggers, PipelineTriggersProps
 from stacks.backend import use_backend
+from stacks.function_package import function_package_asset
 from stacks.providers import azurerm_provider
 
 
@@ -126,6 +129,53 @@ class EnvironmentStack(TerraformStack):
                 data_lake_id=lake.account.id,
                 key_vault_id=vault.id,
                 container_registry_id=registry.id,
+            ),
+        )
+        model_registry = registry_ref(org, team)
+        RegistryAccess(
+            self,
+            "registry_access",
+            RegistryAccessProps(
+                env=env,
+                registry=model_registry,
+                principals={"workspace": ml.workspace.identity.principal_id, "pipeline": pipeline.principal_id},
+                private_link=link if env == model_registry.host_env else None,
+            ),
+        )
+        training = team.triggers.training
+        PipelineTriggers(
+            self,
+            "triggers",
+            PipelineTriggersProps(
+                resource_group_name=rg.name,
+                location=location,
+                function_app_name=names.name("function_app"),
+                plan_name=names.name("app_service_plan"),
+                storage_name=names.name("function_storage"),
+                identity_name=names.name("user_assigned_identity", "trigger"),
+                lake_topic_name=names.name("eventgrid_system_topic", "lake"),
+                ml_topic_name=names.name("eventgrid_system_topic", "ml"),
+                data_lake_id=lake.account.id,
+                workspace_id=ml.workspace.id,
+                training_filesystem=training.filesystem,
+                training_prefix=training.prefix,
+                marker_suffix=training.marker_suffix,
+                max_delivery_attempts=team.triggers.max_delivery_attempts,
+                event_ttl_minutes=team.triggers.event_ttl_minutes,
+                dead_letter_container_name=lake.dead_letter.name,
+                dead_letter_container_id=lake.dead_letter.resource_manager_id,
+                devops_org_url=org.platform.devops.organization_url,
+                devops_project=team.project_name,
+                training_pipeline_name=f"{team.name}-training",
+                release_pipeline_name=f"{team.name}-release",
+                pipeline_folder="\\" + team.name,
+                app_insights_connection_string=monitoring.app_insights.connection_string,
+                app_insights_id=monitoring.app_insights.id,
+                app_insights_local_auth_disabled=monitoring.app_insights.local_authentication_disabled_input is True,
+                log_analytics_workspace_id=law_id,
+                private=cfg.private,
+                private_link=link,
+                package_path=function_package_asset(self),
             ),
         )
         for key, value in {

@@ -49,7 +49,7 @@ def test_container_registry(example, stack_name):
 @pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
 def test_storage_accounts_are_entra_only_and_recoverable(example, stack_name):
     accounts = resources(example[stack_name], "azurerm_storage_account")
-    assert len(accounts) == 2
+    assert len(accounts) == 3  # Azure ML, data lake, trigger function
     for sa in accounts.values():
         assert sa["shared_access_key_enabled"] is False and sa["default_to_oauth_authentication"] is True
         assert sa["min_tls_version"] == "TLS1_2" and sa["https_traffic_only_enabled"] is True
@@ -131,7 +131,8 @@ def test_private_endpoints_and_dns_only_in_private_mode(example):
     assert resources(example[PUBLIC], "azurerm_private_dns_zone") == {}
     endpoints = resources(example[PRIVATE], "azurerm_private_endpoint").values()
     subresources = sorted(e["private_service_connection"]["subresource_names"][0] for e in endpoints)
-    assert subresources == ["amlworkspace", "blob", "blob", "dfs", "file", "registry", "vault"]
+    assert subresources == ["amlregistry", "amlworkspace", "blob", "blob", "blob", "dfs", "file", "registry", "sites",
+                            "vault"]
     zones = {z["name"] for z in resources(example[PRIVATE], "azurerm_private_dns_zone").values()}
     assert {"privatelink.api.azureml.ms", "privatelink.vaultcore.azure.net", "privatelink.dfs.core.windows.net"} <= zones
     links = resources(example[PRIVATE], "azurerm_private_dns_zone_virtual_network_link").values()
@@ -157,24 +158,27 @@ def test_least_privilege_roles(example):
         assert {role for role, p, _ in grants if p == apps} == {"Reader"}
     for name in (PUBLIC, PRIVATE):
         for r in resources(example[name], "azurerm_role_assignment").values():
+            if r["role_definition_name"] == "AzureML Registry User":  # the team registry (tests/triggers)
+                assert "/providers/Microsoft.MachineLearningServices/registries/" in r["scope"]
+                continue
             # Every scope is a resource of this stack (inside its resource group), never a subscription.
             assert r["scope"].startswith("${azurerm_") and "subscriptions/" not in r["scope"]
             assert r["role_definition_name"] not in {"Owner", "Contributor", "User Access Administrator"}
     pipeline_roles = {r["role_definition_name"] for r in resources(example[PUBLIC], "azurerm_role_assignment").values()
-                      if "azurerm_user_assigned_identity" in r["principal_id"]}
+                      if "azurerm_user_assigned_identity.pipeline_identity" in r["principal_id"]}
     assert pipeline_roles == {"Reader", "AzureML Data Scientist", "AcrPush", "Storage Blob Data Contributor",
-                              "Key Vault Secrets User"}
+                              "Key Vault Secrets User", "AzureML Registry User"}
 
 
 def test_pipeline_identity_exists(example):
     for name in (PUBLIC, PRIVATE):
-        uai = one(example[name], "azurerm_user_assigned_identity")
+        uai = named(example[name], "azurerm_user_assigned_identity", "id-mlk-example-pipelines-")
         assert uai["name"].startswith("id-mlk-example-pipelines-")
 
 
 # Resource types whose azurerm schema has no `tags` argument.
 UNTAGGABLE = {"azurerm_role_assignment", "azurerm_management_lock", "azurerm_monitor_diagnostic_setting",
-              "azurerm_storage_container"}
+              "azurerm_storage_container", "azurerm_eventgrid_system_topic_event_subscription"}
 
 
 def test_every_taggable_resource_carries_the_standard_tags(example):

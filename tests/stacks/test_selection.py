@@ -31,7 +31,8 @@ def test_a_pattern_that_matches_nothing_is_an_error_listing_the_stacks():
 
 def test_plan_lists_stacks_from_config_alone():
     names = [p.name for p in stack_plan(load_org(TEAMS))]
-    assert names == ["platform-bootstrap", "example-dev", "example-staging", "example-prod", "example-devops"]
+    assert names == ["platform-bootstrap", "example-shared", "example-dev", "example-staging", "example-prod",
+                     "example-devops"]
 
 
 def test_only_selected_stacks_are_synthesized(tmp_path):
