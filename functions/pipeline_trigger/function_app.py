@@ -17,6 +17,8 @@ from trigger_core.runtime import get_trigger
 from trigger_core.settings import Settings, SettingsError
 
 app = func.FunctionApp()
+# The Azure SDK logs every storage request at INFO; keep App Insights for our JSON lines.
+logging.getLogger("azure").setLevel(logging.WARNING)
 
 try:  # validate at start so a misconfiguration shows up in the logs before the first event
     Settings.from_env(os.environ)

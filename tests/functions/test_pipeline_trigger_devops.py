@@ -220,6 +220,18 @@ def test_gives_up_when_the_time_budget_is_spent(devops_server: FakeDevOpsServer)
     assert len(devops_server.requests) == 3
 
 
+def test_the_time_budget_spans_the_lookup_and_the_run_of_one_invocation(devops_server: FakeDevOpsServer) -> None:
+    clock = FakeClock()
+    client = make_client(devops_server, sleep=clock.sleep, monotonic=clock.monotonic, max_attempts=3,
+                         budget_seconds=80.0)
+    devops_server.fail(429, route=LIST_PIPELINES, retry_after="45")
+    devops_server.fail(429, route=RUN_PIPELINE, retry_after="45")
+    with pytest.raises(DevOpsUnavailable, match="retry budget of 80s exhausted after 1 attempts"):
+        client.run_named_pipeline(TRAINING, FOLDER, PARAMS)
+    assert clock.delays == [45.0]
+    assert devops_server.runs == []
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [(None, None), ("", None), ("12", 12.0), (" 1.5 ", 1.5), ("-3", 0.0), ("soon", None),

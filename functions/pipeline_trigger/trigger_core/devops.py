@@ -7,7 +7,8 @@
   (following `x-ms-continuationtoken`) and caches the id for the life of the process.
 - Every request has an explicit timeout. 429, 5xx, connection errors and timeouts are retried
   with backoff + jitter (Retry-After honoured, capped) within the attempt and time budget of
-  `RetryPolicy`; then `DevOpsUnavailable` is raised so the invocation fails and Event Grid
+  `RetryPolicy` (MAX_ATTEMPTS per request, RETRY_BUDGET_SECONDS for all the requests of one
+  invocation); then `DevOpsUnavailable` is raised so the invocation fails and Event Grid
   redelivers. 400/403/404 raise `DevOpsRejected` at once. A 401 (or a 203/3xx sign-in page, which
   is how Azure DevOps answers some bad credentials) drops the cached token and retries once with
   a fresh one; a second rejection raises `DevOpsAuthError`. (azure-identity may hand out the same
@@ -101,14 +102,15 @@ class AzureDevOpsClient:
         self._local = threading.local()
 
     # ----------------------------------------------------------------------------- public API
-    def resolve_pipeline_id(self, name: str, folder: str, *, log_fields: Mapping[str, Any] | None = None) -> int:
+    def resolve_pipeline_id(self, name: str, folder: str, *, log_fields: Mapping[str, Any] | None = None,
+                            started: float | None = None) -> int:
         key = (name.casefold(), normalise_folder(folder).casefold())
         with self._ids_lock:
             cached = self._ids.get(key)
         if cached is not None:
             return cached
         fields = dict(log_fields or {})
-        matches = [p for p in self.list_pipelines(log_fields=fields)
+        matches = [p for p in self.list_pipelines(log_fields=fields, started=started)
                    if (p.name.casefold(), normalise_folder(p.folder).casefold()) == key]
         if not matches:
             raise PipelineNotFound(
@@ -130,28 +132,30 @@ class AzureDevOpsClient:
         cache entry is dropped and the name resolved once more.
         """
         fields = dict(log_fields or {})
+        started = self._retry.monotonic()  # one time budget for the whole invocation
         key = (name.casefold(), normalise_folder(folder).casefold())
         with self._ids_lock:
             was_cached = key in self._ids
-        pipeline_id = self.resolve_pipeline_id(name, folder, log_fields=fields)
+        pipeline_id = self.resolve_pipeline_id(name, folder, log_fields=fields, started=started)
         try:
             return pipeline_id, self.run_pipeline(pipeline_id, template_parameters,
-                                                  log_fields={**fields, "pipeline_id": pipeline_id})
+                                                  log_fields={**fields, "pipeline_id": pipeline_id}, started=started)
         except DevOpsRejected as exc:
             if exc.status != 404 or not was_cached:
                 raise
         log(_LEVEL_WARNING, "pipeline_id_stale", pipeline_id=pipeline_id, reason="run returned 404; resolving again",
             **fields)
         self.forget_pipeline_id(name, folder)
-        pipeline_id = self.resolve_pipeline_id(name, folder, log_fields=fields)
+        pipeline_id = self.resolve_pipeline_id(name, folder, log_fields=fields, started=started)
         return pipeline_id, self.run_pipeline(pipeline_id, template_parameters,
-                                              log_fields={**fields, "pipeline_id": pipeline_id})
+                                              log_fields={**fields, "pipeline_id": pipeline_id}, started=started)
 
     def forget_pipeline_id(self, name: str, folder: str) -> None:
         with self._ids_lock:
             self._ids.pop((name.casefold(), normalise_folder(folder).casefold()), None)
 
-    def list_pipelines(self, *, log_fields: Mapping[str, Any] | None = None) -> list[Pipeline]:
+    def list_pipelines(self, *, log_fields: Mapping[str, Any] | None = None,
+                       started: float | None = None) -> list[Pipeline]:
         pipelines: list[Pipeline] = []
         token: str | None = None
         for _ in range(_MAX_PAGES):
@@ -159,7 +163,7 @@ class AzureDevOpsClient:
             if token:
                 params["continuationToken"] = token
             response = self._send("GET", self._base, params=params, operation="list_pipelines",
-                                  log_fields=log_fields)
+                                  log_fields=log_fields, started=started)
             body = _json(response, "list pipelines")
             values = body.get("value") if isinstance(body, Mapping) else None
             if not isinstance(values, list):
@@ -173,12 +177,12 @@ class AzureDevOpsClient:
         raise DevOpsRejected(f"list pipelines: more than {_MAX_PAGES} pages, giving up")
 
     def run_pipeline(self, pipeline_id: int, template_parameters: Mapping[str, str], *,
-                     log_fields: Mapping[str, Any] | None = None) -> int | None:
+                     log_fields: Mapping[str, Any] | None = None, started: float | None = None) -> int | None:
         """Queue a run; returns the run id (None if a 2xx answer carried no id)."""
         url = f"{self._base}/{int(pipeline_id)}/runs"
         body = {"templateParameters": dict(template_parameters)}
         response = self._send("POST", url, params={"api-version": API_VERSION}, json_body=body,
-                              operation="run_pipeline", log_fields=log_fields)
+                              operation="run_pipeline", log_fields=log_fields, started=started)
         try:
             run_id = response.json().get("id")
         except (ValueError, AttributeError):
@@ -205,9 +209,10 @@ class AzureDevOpsClient:
             return token.token
 
     def _send(self, method: str, url: str, *, params: Mapping[str, str], operation: str,
-              json_body: Any = None, log_fields: Mapping[str, Any] | None = None) -> requests.Response:
+              json_body: Any = None, log_fields: Mapping[str, Any] | None = None,
+              started: float | None = None) -> requests.Response:
         fields = dict(log_fields or {})
-        budget = self._retry.start()
+        budget = self._retry.start(started)  # attempts counted per call, time from `started`
         refreshed = False
         attempt = 0
         while True:

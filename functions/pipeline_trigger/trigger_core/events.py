@@ -21,17 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .settings import Settings
+from .settings import COMMITTED_WRITE_APIS, Settings
 
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
-
-# Blob APIs whose BlobCreated event means "the file is complete". ADLS emits CreateFile first (an
-# empty, uncommitted file) and FlushWithClose when the writer closes it; block uploads commit with
-# PutBlockList; small uploads through the Blob API (az storage blob upload, azcopy, SDK
-# upload_blob of a 0-byte _SUCCESS file) are a single PutBlob. The Event Grid advanced filter on
-# `data.api` should list the same values.
-COMMITTED_WRITE_APIS: tuple[str, ...] = ("FlushWithClose", "PutBlockList", "PutBlob")
 
 # Families we subscribe to; other types in them are valid events we do not act on.
 _KNOWN_PREFIXES = ("Microsoft.Storage.", "Microsoft.MachineLearningServices.", "Microsoft.EventGrid.")

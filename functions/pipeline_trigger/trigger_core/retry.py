@@ -27,8 +27,10 @@ class RetryPolicy:
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
-    def start(self) -> RetryBudget:
-        return RetryBudget(self, started=self.monotonic())
+    def start(self, started: float | None = None) -> RetryBudget:
+        """A budget for one call; pass `started` (a `monotonic()` value) to share one time budget
+        across the calls of an invocation while counting attempts per call."""
+        return RetryBudget(self, started=self.monotonic() if started is None else started)
 
     def backoff(self, failures: int) -> float:
         """Delay after the `failures`-th consecutive failure: "equal jitter" in [d/2, d], d = base * 2^(n-1)."""

@@ -47,6 +47,15 @@ OPTIONAL_SETTINGS: tuple[str, ...] = tuple(SETTING_DEFAULTS)
 
 DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
 
+# Blob APIs whose BlobCreated event means "the file is complete" (kept here, stdlib-only, so the
+# infra tests can load it by path and compare with the Event Grid `data.api` filter). ADLS emits
+# CreateFile first (an empty, uncommitted file) and FlushWithClose when the writer closes it;
+# block uploads commit with PutBlockList; small uploads through the Blob API (az storage blob
+# upload, azcopy, SDK upload_blob of a 0-byte _SUCCESS file) are a single PutBlob. CopyBlob is
+# left out on purpose: on hierarchical-namespace accounts its BlobCreated fires when the copy
+# *starts*, not when the blob is committed (Event Grid blob-storage schema docs).
+COMMITTED_WRITE_APIS: tuple[str, ...] = ("FlushWithClose", "PutBlockList", "PutBlob")
+
 _CONTAINER_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
