@@ -14,7 +14,8 @@ records every request, and injects faults on demand. Typical use::
         ...client under test uses ado.org_url and ado.project...
         assert [r.template_parameters for r in ado.runs] == [...]
 
-or the ``devops_server`` pytest fixture in tests/functions/conftest.py.
+or the ``fake_devops_server`` fixture below (``from tests.fakes.devops_server import
+fake_devops_server`` in a conftest.py).
 
 Faults are queued and consumed in the order they were added; each applies to the next
 ``times`` requests that match its route (None = any route): ``fail`` answers with a status (and
@@ -32,11 +33,13 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
 
 LIST_PIPELINES = "list_pipelines"
 RUN_PIPELINE = "run_pipeline"
@@ -158,6 +161,11 @@ class FakeDevOpsServer:
             self._pipelines[pid] = _Pipeline(pid, name, folder)
             return pid
 
+    def find_pipeline(self, name: str, folder: str = "\\") -> int | None:
+        """Id of the pipeline called `name` in `folder` (exact match), or None."""
+        with self._lock:
+            return next((p.id for p in self._pipelines.values() if p.name == name and p.folder == folder), None)
+
     def remove_pipeline(self, pipeline_id: int) -> None:
         with self._lock:
             self._pipelines.pop(pipeline_id, None)
@@ -245,6 +253,13 @@ class FakeDevOpsServer:
                 "templateParameters": run.template_parameters,
                 "pipeline": {"id": pipeline.id, "name": pipeline.name, "folder": pipeline.folder, "revision": 1},
                 "url": f"{self.org_url}/{self.project}/_apis/pipelines/{pipeline.id}/runs/{run.run_id}"}
+
+
+@pytest.fixture()
+def fake_devops_server() -> Iterator[FakeDevOpsServer]:
+    """A started FakeDevOpsServer with no pipelines; import it into a conftest.py to use it."""
+    with FakeDevOpsServer() as server:
+        yield server
 
 
 class _Handler(BaseHTTPRequestHandler):

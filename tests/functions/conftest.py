@@ -39,7 +39,7 @@ if str(FUNCTION_DIR) not in sys.path:
 from azure.core.credentials import AccessToken  # noqa: E402
 from trigger_core.settings import DEVOPS_SCOPE, Settings  # noqa: E402
 
-from tests.fakes.devops_server import FakeDevOpsServer  # noqa: E402
+from tests.fakes.devops_server import FakeDevOpsServer, fake_devops_server  # noqa: E402, F401 (fixture)
 
 TRAINING = "example-training"
 RELEASE = "example-release"
@@ -188,9 +188,9 @@ def devops_server() -> Iterator[FakeDevOpsServer]:
 
 
 def pipeline_id(server: FakeDevOpsServer, name: str, folder: str = FOLDER) -> int:
-    matches = [r for r in server._pipelines.values() if r.name == name and r.folder == folder]
-    assert len(matches) == 1
-    return matches[0].id
+    found = server.find_pipeline(name, folder)
+    assert found is not None, f"no pipeline {name!r} in {folder!r}"
+    return found
 
 
 # --------------------------------------------------------------------------------- Azurite

@@ -85,3 +85,12 @@ def test_token_check_and_pagination() -> None:
                              headers={"Authorization": "Bearer good"}, timeout=5)
         assert [p["name"] for p in page2.json()["value"]] == ["b"]
         assert "x-ms-continuationtoken" not in page2.headers
+
+
+def test_fixture_gives_a_started_empty_server(fake_devops_server: FakeDevOpsServer) -> None:
+    assert fake_devops_server.find_pipeline("x") is None
+    pid = fake_devops_server.add_pipeline("x", "\\f")
+    assert fake_devops_server.find_pipeline("x", "\\f") == pid
+    listing = requests.get(f"{fake_devops_server.org_url}/{fake_devops_server.project}/_apis/pipelines",
+                           params=API, timeout=5).json()
+    assert [p["id"] for p in listing["value"]] == [pid]

@@ -108,7 +108,8 @@ def test_json_text_is_accepted() -> None:
     assert isinstance(plan(json.dumps(blob_created("landing/a/_SUCCESS"))), RunRequest)
 
 
-@pytest.mark.parametrize("event_type", ["Microsoft.Storage.BlobDeleted", "Microsoft.MachineLearningServices.ModelDeployed",
+@pytest.mark.parametrize("event_type", ["Microsoft.Storage.BlobDeleted",
+                                        "Microsoft.MachineLearningServices.ModelDeployed",
                                         "Microsoft.EventGrid.SubscriptionValidationEvent"])
 def test_other_known_event_types_are_ignored(event_type: str) -> None:
     result = plan({**blob_created("landing/a/_SUCCESS"), "eventType": event_type})

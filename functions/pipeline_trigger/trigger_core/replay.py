@@ -79,7 +79,8 @@ def replay_locally(events: Iterable[dict[str, Any]], trigger: Any) -> list[tuple
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path, help="dead-letter blobs downloaded with az storage blob download")
+    parser.add_argument("files", nargs="+", type=Path,
+                        help="dead-letter blobs downloaded with az storage blob download")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--function-url", help="https://<function app>.azurewebsites.net")
     mode.add_argument("--local", action="store_true", help="run the handler here with your Azure CLI login")
