@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import subprocess
 import sys
@@ -86,3 +87,42 @@ def test_requirements_are_pinned_and_cover_the_imports() -> None:
     pins = dict(ln.split("==") for ln in lines)
     assert all(re.fullmatch(r"\d+(\.\d+)+", v) for v in pins.values()), lines
     assert {"azure-functions", "azure-core", "azure-identity", "azure-storage-blob", "requests"} <= set(pins)
+
+
+def test_production_wiring_uses_the_user_assigned_managed_identity(monkeypatch) -> None:
+    import azure.identity
+    from trigger_core.settings import Settings
+
+    created: list[dict] = []
+
+    class RecordingManagedIdentityCredential(azure.identity.ManagedIdentityCredential):
+        def __init__(self, **kwargs) -> None:
+            created.append(kwargs)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(azure.identity, "ManagedIdentityCredential", RecordingManagedIdentityCredential)
+    runtime.reset_trigger()
+    try:
+        trigger = runtime.get_trigger(base_env())
+        assert runtime.get_trigger(base_env()) is trigger  # one per process: caches survive invocations
+    finally:
+        runtime.reset_trigger()
+    assert created == [{"client_id": base_env()["AZURE_CLIENT_ID"]}]
+    credential = trigger.devops._credential
+    assert isinstance(credential, azure.identity.ManagedIdentityCredential)
+    container = trigger.ledger._container
+    assert container.credential is credential
+    assert (container.url, container.container_name) == (
+        "https://stfuncexample.blob.core.windows.net/pipeline-trigger-claims", "pipeline-trigger-claims")
+    assert trigger.settings == Settings.from_env(base_env())
+
+
+def test_invalid_settings_are_logged_when_the_worker_loads_the_app() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in base_env()}
+    env.update({k: v for k, v in base_env().items() if k != "TRAINING_FILESYSTEM"})
+    probe = subprocess.run([sys.executable, "-c", "import function_app"], cwd=FUNCTION_DIR, env=env,
+                           capture_output=True, text=True, timeout=60, check=True)
+    [line] = [ln for ln in probe.stderr.splitlines() if ln.startswith("{")]
+    record = json.loads(line)
+    assert (record["msg"], record["outcome"]) == ("settings_invalid", "misconfigured")
+    assert "TRAINING_FILESYSTEM is missing or empty" in record["reason"]
