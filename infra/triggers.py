@@ -26,6 +26,7 @@ from constructs import Construct
 from infra import azurerm as az
 from infra.interfaces import PrivateLink, diagnostics, private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
+from infra.suppressions import suppress
 
 FUNCTION_NAME = "pipeline_trigger"
 DEPLOYMENT_CONTAINER = "app-package"
@@ -109,6 +110,13 @@ class PipelineTriggers(Construct):
             self, "idempotency_container", name=IDEMPOTENCY_CONTAINER, storage_account_id=self.storage.id,
             container_access_type="private",
         )
+        suppress(self.storage, "CKV_MLK_6", "holds no data worth keeping: the code package (rebuilt at every synth), "
+                 "the Functions host's locks and keys, and event claims that only matter while Event Grid retries; "
+                 "a destroy loses nothing the kit cannot recreate, so it is not protected like the lake")
+        for container in (self.deployment_container, self.idempotency_container):
+            suppress(container, "CKV2_AZURE_21", "blob reads, writes and deletes of the function storage go to Log "
+                     "Analytics through the account's diagnostic setting (blobServices/default, category group "
+                     "allLogs); the check only recognises classic Storage Analytics")
         uai = self.identity.principal_id
         # Flex Consumption reads its package and keeps its host state (locks, keys) in this account.
         storage_owner = role(
@@ -132,6 +140,11 @@ class PipelineTriggers(Construct):
             self, "plan", name=p.plan_name, resource_group_name=p.resource_group_name, location=p.location,
             os_type="Linux", sku_name="FC1",
         )
+        suppress(self.plan, "CKV_AZURE_212", "Flex Consumption (FC1): the platform allocates instances per execution "
+                 "and scales from zero, so a plan worker count does not apply; Event Grid retries a failed delivery")
+        suppress(self.plan, "CKV_AZURE_225", "Flex Consumption (FC1): zone_balancing_enabled is an App Service plan "
+                 "setting for dedicated workers; a lost delivery is retried by Event Grid for up to the event TTL "
+                 "and then dead-lettered, never dropped")
         self.function_settings = function_settings(p, self.identity.client_id, self.storage.primary_blob_endpoint)
         host_settings = {
             "AzureWebJobsStorage__accountName": self.storage.name,
