@@ -107,7 +107,7 @@ def test_deploy_order_bootstrap_shared_environments(example_out):
     from infra.config import load_org
     from stacks import stack_plan
 
-    names = [p.name if hasattr(p, "name") else p[0] for p in stack_plan(load_org(TEAMS))]
+    names = [p.name for p in stack_plan(load_org(TEAMS))]
     assert names.index("platform-bootstrap") < names.index(SHARED) < min(names.index(s) for s in ENV_STACKS)
     manifest = json.loads((example_out / "manifest.json").read_text())["stacks"]
     assert "platform-bootstrap" in manifest[SHARED]["dependencies"]
