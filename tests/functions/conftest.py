@@ -126,6 +126,7 @@ def base_env(**overrides: str) -> dict[str, str]:
         "IDEMPOTENCY_ACCOUNT_URL": "https://stfuncexample.blob.core.windows.net",
         "IDEMPOTENCY_CONTAINER": "pipeline-trigger-claims",
         "TRAINING_FILESYSTEM": "raw",
+        "ENVIRONMENT_NAME": "dev",
         "TRAINING_PATH_PREFIX": "landing",
         "HTTP_TIMEOUT_SECONDS": "2",
         "MAX_ATTEMPTS": "4",

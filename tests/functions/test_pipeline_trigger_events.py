@@ -24,6 +24,7 @@ def test_committed_marker_starts_training_with_folder_and_event_id(api: str) -> 
     assert result == RunRequest("training", TRAINING, {
         "dataPath": "abfss://raw@examplelake.dfs.core.windows.net/landing/sales/2024-06-01",
         "eventId": "evt-1",
+        "environment": "dev",
     })
     assert all(isinstance(v, str) for v in result.template_parameters.values())
 
@@ -66,7 +67,7 @@ def test_endpoint_suffix_comes_from_the_event_url_and_account_from_topic() -> No
 def test_model_registered_starts_release_with_string_parameters(casing: str, version: object, expected: str) -> None:
     result = plan(model_registered("fraud", version, casing=casing, event_id="evt-m"))
     assert result == RunRequest("release", RELEASE, {"modelName": "fraud", "modelVersion": expected,
-                                                     "eventId": "evt-m"})
+                                                     "eventId": "evt-m", "environment": "dev"})
 
 
 def test_model_keys_are_read_case_insensitively_and_subject_is_a_fallback() -> None:
@@ -75,7 +76,8 @@ def test_model_keys_are_read_case_insensitively_and_subject_is_a_fallback() -> N
     assert plan(event).template_parameters["modelVersion"] == "4"
     event["data"] = {}
     event["subject"] = "models/churn:9"
-    assert plan(event).template_parameters == {"modelName": "churn", "modelVersion": "9", "eventId": event["id"]}
+    assert plan(event).template_parameters == {"modelName": "churn", "modelVersion": "9", "eventId": event["id"],
+                                               "environment": "dev"}
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ def test_marker_starts_one_training_run_and_logs_it(make_harness, caplog) -> Non
     assert run.template_parameters == {
         "dataPath": "abfss://raw@examplelake.dfs.core.windows.net/landing/sales/2024-06-01",
         "eventId": "evt-train-1",
+        "environment": "dev",
     }
     stored = h.trigger.ledger.read("evt-train-1")
     assert (stored["state"], stored["runId"]) == ("started", run.run_id)
@@ -52,7 +53,8 @@ def test_model_registered_starts_the_release(make_harness, casing: str, version:
     [run] = h.server.runs
     assert outcome.status == "started"
     assert run.pipeline_id == pipeline_id(h.server, RELEASE)
-    assert run.template_parameters == {"modelName": "fraud-model", "modelVersion": expected, "eventId": "evt-m"}
+    assert run.template_parameters == {"modelName": "fraud-model", "modelVersion": expected, "eventId": "evt-m",
+                                       "environment": "dev"}
 
 
 def test_redelivered_event_never_starts_a_second_run(make_harness, caplog) -> None:

@@ -19,6 +19,7 @@ def test_setting_names_are_the_ones_the_infra_sets() -> None:
     assert set(REQUIRED_SETTINGS) == {
         "AZDO_ORG_URL", "AZDO_PROJECT", "TRAINING_PIPELINE_NAME", "RELEASE_PIPELINE_NAME", "PIPELINE_FOLDER",
         "AZURE_CLIENT_ID", "IDEMPOTENCY_ACCOUNT_URL", "IDEMPOTENCY_CONTAINER", "TRAINING_FILESYSTEM",
+        "ENVIRONMENT_NAME",
     }
     assert {"TRAINING_PATH_PREFIX", "MARKER_SUFFIX", "HTTP_TIMEOUT_SECONDS", "MAX_ATTEMPTS"} <= set(OPTIONAL_SETTINGS)
     assert not set(REQUIRED_SETTINGS) & set(OPTIONAL_SETTINGS)
@@ -70,6 +71,7 @@ def test_each_missing_required_setting_is_named(name: str) -> None:
         ("IDEMPOTENCY_ACCOUNT_URL", "http://st.blob.core.windows.net", "is not an https URL"),
         ("IDEMPOTENCY_CONTAINER", "Claims_Container", "is not a valid container name"),
         ("TRAINING_FILESYSTEM", "a", "is not a valid filesystem name"),
+        ("ENVIRONMENT_NAME", "Prod Env", "is not an environment name"),
         ("MARKER_SUFFIX", "   ", "MARKER_SUFFIX is empty"),
         ("MAX_ATTEMPTS", "three", "MAX_ATTEMPTS='three' is not an integer"),
         ("MAX_ATTEMPTS", "0", "MAX_ATTEMPTS=0 is out of range"),

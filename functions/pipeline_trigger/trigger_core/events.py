@@ -137,7 +137,7 @@ def _plan_training(event: EventEnvelope, settings: Settings) -> RunRequest | Ign
     return RunRequest(
         kind="training",
         pipeline_name=settings.training_pipeline_name,
-        template_parameters={"dataPath": data_path, "eventId": event.id},
+        template_parameters={"dataPath": data_path, "eventId": event.id, "environment": settings.environment_name},
     )
 
 
@@ -175,6 +175,7 @@ def _plan_release(event: EventEnvelope, settings: Settings) -> RunRequest:
             "modelName": name.strip(),
             "modelVersion": _version_text(version),
             "eventId": event.id,
+            "environment": settings.environment_name,  # the workspace that registered the model
         },
     )
 

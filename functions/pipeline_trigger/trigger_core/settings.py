@@ -26,6 +26,7 @@ REQUIRED_SETTINGS: tuple[str, ...] = (
     "IDEMPOTENCY_ACCOUNT_URL",
     "IDEMPOTENCY_CONTAINER",
     "TRAINING_FILESYSTEM",
+    "ENVIRONMENT_NAME",
 )
 
 # Optional settings and their defaults (strings, exactly as they would appear in app settings).
@@ -88,6 +89,7 @@ class Settings:
     idempotency_account_url: str  # https://<account>.blob.core.windows.net
     idempotency_container: str
     training_filesystem: str
+    environment_name: str  # the kit environment this function serves (dev, staging, prod)
     training_path_prefix: str  # "" or "a/b/" (always ends with "/")
     marker_suffix: str
     http_timeout_seconds: float
@@ -172,6 +174,11 @@ class Settings:
             errors.append(f"TRAINING_FILESYSTEM={filesystem!r} is not a valid filesystem name: use 3-63 "
                           "lowercase letters, digits and single hyphens")
 
+        environment = required("ENVIRONMENT_NAME", "set it to the environment this function serves, e.g. dev")
+        if environment and not re.fullmatch(r"[a-z][a-z0-9-]{0,31}", environment):
+            errors.append(f"ENVIRONMENT_NAME={environment!r} is not an environment name: use lowercase letters, "
+                          "digits and hyphens, e.g. dev")
+
         prefix = raw("TRAINING_PATH_PREFIX").strip("/")
         prefix = prefix + "/" if prefix else ""
         marker = raw("MARKER_SUFFIX")
@@ -206,6 +213,7 @@ class Settings:
             idempotency_account_url=account_url,
             idempotency_container=container,
             training_filesystem=filesystem,
+            environment_name=environment,
             training_path_prefix=prefix,
             marker_suffix=marker,
             http_timeout_seconds=timeout,
