@@ -1,0 +1,268 @@
+"""`mlops-kit preflight` against a real HTTP server standing in for Azure Resource Manager and Azure DevOps.
+
+Every way a check can fail is provoked once, and the test reads the row of the printed table: the
+check is `failed` and the row carries its fix. The exit code is 1 whenever a check fails.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity import CredentialUnavailableError
+
+from scripts import preflight as pf
+from tests.cli.conftest import SUBS, FakeCredential
+from tests.cli.fake_azure import TENANT, AzureState, FakeAzure, closed_port_url
+from tests.conftest import TEAMS
+
+LOGIN_FIX = f"az login --tenant {TENANT}"
+
+
+def row(output: str, check: str) -> str:
+    """The table row (one line, the output is wide) whose check column starts with `check`."""
+    lines = [ln for ln in output.splitlines() if f"│ {check}" in ln]
+    assert len(lines) == 1, f"expected one row for {check!r} in:\n{output}"
+    return lines[0]
+
+
+@pytest.fixture()
+def preflight(cli, monkeypatch):
+    """Run `mlops-kit preflight` against a FakeAzure with the given state and credential."""
+
+    def run(state: AzureState, credential=None, *args: str, devops_url: str | None = None):
+        cred = credential or FakeCredential()
+        monkeypatch.setattr(pf, "default_credential", lambda: cred)
+        with FakeAzure(state) as fake:
+            result = cli("preflight", "--teams", TEAMS, "--arm-url", fake.arm_url,
+                         "--devops-url", devops_url or fake.devops_url, *args)
+        return result, fake, cred
+
+    return run
+
+
+def test_all_good_passes_every_check_with_the_right_tokens(preflight, azure_ok):
+    result, fake, cred = preflight(azure_ok)
+    assert result.exit_code == 0, result.output
+    for check in ("sign-in: token for Azure Resource Manager", "sign-in: token for Azure DevOps",
+                  *(f"subscription {s}" for s in SUBS.values()),
+                  *(f"resource providers in {s}" for s in SUBS.values()),
+                  "state storage account stmlktfstate001", "state container stmlktfstate001/tfstate",
+                  "Azure DevOps organization", "permission: create projects"):
+        assert "passed" in row(result.stdout, check)
+    assert "│ failed" not in result.stdout and "│ skipped" not in result.stdout
+    assert "ok preflight: 14 passed, 0 failed, 0 skipped" in result.stdout
+    assert cred.scopes == [pf.ARM_SCOPE, pf.DEVOPS_SCOPE]
+    # ARM calls carry the ARM token, Azure DevOps calls the Azure DevOps token.
+    for req in fake.state.requests:
+        scope = pf.ARM_SCOPE if req.path.startswith("/subscriptions") else pf.DEVOPS_SCOPE
+        assert req.authorization == f"Bearer token-for-{scope}", req
+    perm = [r for r in fake.state.requests if "/_apis/permissions/" in r.path]
+    assert perm[0].path.endswith("/_apis/permissions/3e65f728-f8bc-4ecd-8764-7e378b19bfa7/4")
+    assert perm[0].query["alwaysAllowAdministrators"] == ["true"]
+
+
+def test_subscription_labels_name_the_teams_and_environments_that_use_it(preflight, azure_ok):
+    result, _, _ = preflight(azure_ok)
+    assert "(example prod)" in row(result.stdout, f"subscription {SUBS['prod']}")
+    assert "(terraform state)" in row(result.stdout, f"subscription {SUBS['state']}")
+
+
+def test_base_urls_can_come_from_the_environment(cli, azure_ok, monkeypatch):
+    monkeypatch.setattr(pf, "default_credential", FakeCredential)
+    with FakeAzure(azure_ok) as fake:
+        result = cli("preflight", "--teams", TEAMS,
+                     env={"MLOPS_KIT_ARM_URL": fake.arm_url, "MLOPS_KIT_DEVOPS_URL": fake.devops_url})
+    assert result.exit_code == 0, result.output
+    assert fake.state.requests
+
+
+# ---------------------------------------------------------------- every failed-check path and its fix
+def test_credential_failure_fails_both_token_checks_with_az_login(preflight, azure_ok):
+    error = ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token from the included credentials.")
+    result, fake, _ = preflight(azure_ok, FakeCredential(error))
+    assert result.exit_code == 1
+    for check in ("sign-in: token for Azure Resource Manager", "sign-in: token for Azure DevOps"):
+        line = row(result.stdout, check)
+        assert "failed" in line and "ClientAuthenticationError" in line and LOGIN_FIX in line
+    assert "skipped" in row(result.stdout, f"subscription {SUBS['dev']}")
+    assert "skipped" in row(result.stdout, "Azure DevOps organization")
+    assert fake.state.requests == []  # nothing is called without a token
+    assert "Traceback" not in result.output
+
+
+def test_no_az_login_is_a_failed_check_not_a_traceback(preflight, azure_ok):
+    error = CredentialUnavailableError("Please run 'az login' to set up an account")
+    result, _, _ = preflight(azure_ok, FakeCredential(error))
+    assert result.exit_code == 1
+    assert LOGIN_FIX in row(result.stdout, "sign-in: token for Azure Resource Manager")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_401_from_resource_manager_says_sign_in_again(preflight, azure_ok):
+    azure_ok.status = {"/subscriptions": 401}
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"subscription {SUBS['dev']}")
+    assert "failed" in line and "HTTP 401 AuthenticationFailed" in line and LOGIN_FIX in line
+    assert "skipped" in row(result.stdout, f"resource providers in {SUBS['dev']}")
+    assert "skipped" in row(result.stdout, "state storage account")
+
+
+def test_403_on_a_subscription_asks_for_a_role_on_it(preflight, azure_ok):
+    azure_ok.status = {f"/subscriptions/{SUBS['staging']}": 403}
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"subscription {SUBS['staging']}")
+    assert "failed" in line and "AuthorizationFailed" in line
+    assert f"ask for Reader (deploying needs Owner or Contributor + User Access Administrator) on /subscriptions/{SUBS['staging']}" in line
+    assert "passed" in row(result.stdout, f"subscription {SUBS['dev']}")
+
+
+def test_unknown_subscription_points_at_the_team_file(preflight, azure_ok):
+    del azure_ok.subscriptions[SUBS["prod"]]
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"subscription {SUBS['prod']}")
+    assert "failed" in line and "HTTP 404 SubscriptionNotFound" in line
+    assert f"check the subscription id {SUBS['prod']} in the team file" in line and "az account list" in line
+
+
+def test_disabled_subscription_fails(preflight, azure_ok):
+    azure_ok.subscriptions[SUBS["dev"]] = "Disabled"
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"subscription {SUBS['dev']}")
+    assert "failed" in line and "state is Disabled" in line and "re-enable the subscription" in line
+
+
+def test_subscription_of_another_tenant_fails(preflight, azure_ok):
+    azure_ok.tenant = "99999999-9999-9999-9999-999999999999"
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"subscription {SUBS['dev']}")
+    assert "belongs to tenant 99999999-9999-9999-9999-999999999999" in line and "tenant_id in teams/platform.yaml" in line
+
+
+def test_slow_answer_is_a_timeout_failure_not_a_hang(preflight, azure_ok):
+    azure_ok.delay = {f"/subscriptions/{SUBS['dev']}": 3.0}
+    started = time.monotonic()
+    result, _, _ = preflight(azure_ok, None, "--timeout", "0.3")
+    assert time.monotonic() - started < 2.5  # the 3 s answer was not awaited
+    assert result.exit_code == 1
+    line = row(result.stdout, f"subscription {SUBS['dev']}")
+    assert "failed" in line and "no answer within 0.3 s" in line
+    assert "check your network/proxy (https://management.azure.com must be reachable)" in line
+
+
+def test_unregistered_provider_gets_its_register_command(preflight, azure_ok):
+    azure_ok.providers["Microsoft.EventGrid"] = "NotRegistered"
+    del azure_ok.providers["Microsoft.MachineLearningServices"]
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"resource providers in {SUBS['dev']}")
+    assert "Microsoft.EventGrid is NotRegistered" in line and "Microsoft.MachineLearningServices is NotRegistered" in line
+    assert f"az provider register --namespace Microsoft.EventGrid --subscription {SUBS['dev']}" in line
+    assert f"az provider register --namespace Microsoft.MachineLearningServices --subscription {SUBS['dev']}" in line
+
+
+def test_missing_state_account_says_deploy_the_bootstrap_stack(preflight, azure_ok):
+    azure_ok.storage_accounts.clear()
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, "state storage account stmlktfstate001")
+    assert "failed" in line and "not found in resource group rg-mlk-tfstate" in line
+    assert "npx cdktf deploy platform-bootstrap" in line
+    assert "skipped" in row(result.stdout, "state container")
+
+
+def test_missing_state_container_says_deploy_the_bootstrap_stack(preflight, azure_ok):
+    azure_ok.containers.clear()
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    assert "passed" in row(result.stdout, "state storage account")
+    line = row(result.stdout, "state container stmlktfstate001/tfstate")
+    assert "failed" in line and "container not found" in line and "npx cdktf deploy platform-bootstrap" in line
+
+
+def test_no_state_configured_is_skipped_with_a_note(cli, make_teams, azure_ok, monkeypatch):
+    platform = (TEAMS / "platform.yaml").read_text()
+    teams = make_teams({"platform.yaml": platform.split("# Remote state")[0]})
+    monkeypatch.setattr(pf, "default_credential", FakeCredential)
+    with FakeAzure(azure_ok) as fake:
+        result = cli("preflight", "--teams", teams, "--arm-url", fake.arm_url, "--devops-url", fake.devops_url)
+    assert result.exit_code == 0, result.output
+    assert "no `state:` in platform.yaml: every stack uses local state" in row(result.stdout, "terraform state storage")
+
+
+def test_organization_not_answering(preflight, azure_ok):
+    result, _, _ = preflight(azure_ok, devops_url=closed_port_url())
+    assert result.exit_code == 1
+    line = row(result.stdout, "Azure DevOps organization")
+    assert "failed" in line and "cannot connect" in line
+    assert "check devops.organization_url in teams/platform.yaml and your network/proxy" in line
+    assert "skipped" in row(result.stdout, "permission: create projects")
+
+
+def test_organization_rejecting_the_identity(preflight, azure_ok):
+    azure_ok.status = {"/contoso-ml/": 401}
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, "Azure DevOps organization")
+    assert "failed" in line and "HTTP 401" in line
+    assert "add this identity to the organization" in line and LOGIN_FIX in line
+
+
+def test_slow_organization_times_out(preflight, azure_ok):
+    azure_ok.delay = {"/contoso-ml/_apis/projects": 3.0}
+    result, _, _ = preflight(azure_ok, None, "--timeout", "0.3")
+    assert result.exit_code == 1
+    assert "no answer within 0.3 s" in row(result.stdout, "Azure DevOps organization")
+
+
+def test_no_create_project_permission(preflight, azure_ok):
+    azure_ok.can_create_projects = False
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, "permission: create projects")
+    assert "failed" in line and "'Create new projects' is not allowed" in line
+    assert "allow 'Create new projects' for this identity" in line
+
+
+@pytest.mark.parametrize("breakage", [
+    {"status": {"/subscriptions": 500}},
+    {"status": {"/contoso-ml/_apis/permissions": 403}},
+    {"status": {f"/subscriptions/{SUBS['dev']}/providers": 403}},
+    {"status": {f"/subscriptions/{SUBS['state']}/resourceGroups": 403}},
+    {"delay": {"/subscriptions": 3.0}},
+])
+def test_every_failed_check_has_a_fix(breakage, azure_ok):
+    for key, value in breakage.items():
+        setattr(azure_ok, key, value)
+    with FakeAzure(azure_ok) as fake:
+        checks = pf.run_checks(pf_org(), credential=FakeCredential(), arm_url=fake.arm_url,
+                               devops_url=fake.devops_url, timeout=0.3)
+    bad = [c for c in checks if c.status == "failed"]
+    assert bad, checks
+    assert all(c.fix for c in bad), bad
+
+
+def test_only_the_selected_team_is_checked(preflight, azure_ok):
+    result, fake, _ = preflight(azure_ok, None, "--team", "example")
+    assert result.exit_code == 0
+    result, _, _ = preflight(azure_ok, None, "--team", "nope")
+    assert result.exit_code == 2 and "team 'nope' not found" in result.stderr
+
+
+def test_invalid_config_is_a_user_error(cli, make_teams):
+    teams = make_teams({"example.yaml": "name: Example\n"})
+    result = cli("preflight", "--teams", teams)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {teams}/example.yaml: name: invalid value 'Example'")
+
+
+def pf_org():
+    from infra.config import load_org
+
+    return load_org(TEAMS)
