@@ -3,40 +3,88 @@
 Exit codes (every command):
   0  success
   1  the command ran and found problems (failed policy checks, failed preflight checks, ...)
-  2  user error: invalid config, unknown stack pattern, bad arguments; one line per problem
-  3  a tool the command depends on failed (checkov crashed, synth failed)
-Each command imports its heavy dependencies (cdktf, checkov, azure-identity) only when it runs,
-so `mlops-kit validate` and `--help` stay fast.
+  2  user error: invalid config, unknown stack pattern or team, bad arguments; one line per problem
+  3  a tool the command depends on failed or is missing (checkov crashed, synth failed, no scripts/bench.py)
+Each command imports its heavy dependencies (cdktf, checkov, azure-identity, requests) only when it
+runs, so `mlops-kit validate` and `--help` stay fast: neither starts the jsii runtime.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from scripts.entry import EXIT_USER_ERROR, teams_dir, user_errors
+EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 1, 2, 3
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0])
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0], pretty_exceptions_show_locals=False
+)
 console = Console(stderr=True)
 out = Console()
 
-TEAMS_OPTION = typer.Option(None, "--teams", help="Folder with platform.yaml and <team>.yaml files [default: teams/]")
+Teams = Annotated[
+    Path | None, typer.Option("--teams", help="Folder with platform.yaml and <team>.yaml files [default: teams/]")
+]
+
+
+# ------------------------------------------------------------------ shared helpers
+# scripts.entry holds the same rules, but importing it imports the `stacks` package and with it
+# cdktf (starting the jsii runtime); commands that do not synthesize use these instead.
+def _teams_dir(teams: Path | None) -> Path:
+    return teams or Path(os.environ.get("MLOPS_KIT_TEAMS_DIR", "teams"))
+
+
+def _error(line: str) -> None:
+    console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """ConfigError (and SelectionError, when stack selection ran) -> one line each, exit 2."""
+    from infra.config import ConfigError
+
+    try:
+        yield
+    except ConfigError as e:
+        for line in e.lines:
+            _error(line)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except ValueError as e:
+        selection = sys.modules.get("stacks.selection")
+        if selection is not None and isinstance(e, selection.SelectionError):
+            _error(str(e))
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        raise
 
 
 def _load(teams: Path | None):
     from infra.config import load_org
 
-    return load_org(teams or teams_dir())
+    return load_org(_teams_dir(teams))
 
 
+def _find_team(org, name: str):
+    for tf in org.teams:
+        if tf.team.name == name:
+            return tf.team
+    known = ", ".join(tf.team.name for tf in org.teams) or "none"
+    _error(f"{org.root}: team {name!r} not found. Fix: use one of: {known} (or create it: mlops-kit new-team {name})")
+    raise typer.Exit(EXIT_USER_ERROR)
+
+
+# ------------------------------------------------------------------ validate, synth
 @app.command()
-def validate(teams: Path | None = TEAMS_OPTION) -> None:
+def validate(teams: Teams = None) -> None:
     """Validate teams/*.yaml (fast: no synth, no jsii)."""
-    with user_errors():
+    with _user_errors():
         org = _load(teams)
     names = ", ".join(tf.team.name for tf in org.teams) or "no teams"
     out.print(f"[green]ok[/green] {org.root}/platform.yaml and {len(org.teams)} team file(s): {names}")
@@ -44,15 +92,17 @@ def validate(teams: Path | None = TEAMS_OPTION) -> None:
 
 @app.command()
 def synth(
-    patterns: list[str] | None = typer.Argument(None, help="Stack name globs, e.g. 'example-*' (default: all)"),
-    teams: Path | None = TEAMS_OPTION,
-    outdir: Path = typer.Option(Path("cdktf.out"), "--out", help="Output folder"),
+    patterns: Annotated[
+        list[str] | None, typer.Argument(help="Stack name globs, e.g. 'example-*' (default: all)")
+    ] = None,
+    teams: Teams = None,
+    outdir: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("cdktf.out"),
 ) -> None:
     """Synthesize the stacks to Terraform JSON and print a per-stack summary."""
     from scripts.synth import synth as run_synth
     from stacks.selection import parse_patterns
 
-    with user_errors():
+    with _user_errors():
         org = _load(teams)
         with console.status("synth") as status:
             summaries, seconds = run_synth(
@@ -69,12 +119,227 @@ def synth(
     out.print(table)
 
 
-def main() -> None:
+# ------------------------------------------------------------------ new-team
+def _env_map(values: list[str] | None, flag: str, envs: list[str], allow_all: bool) -> dict[str, str]:
+    """`ENV=VALUE` items (or a bare VALUE for every environment when `allow_all`) -> {env: value}."""
+    result: dict[str, str] = {}
+    for item in values or []:
+        env, sep, value = item.partition("=")
+        if not sep and allow_all:
+            result.update(dict.fromkeys(envs, item))
+        elif not sep or env not in ("dev", "staging", "prod"):
+            _error(f"new-team: {flag} {item!r}: expected ENV=VALUE with ENV dev, staging or prod. "
+                   f"Fix: e.g. {flag} prod=<value>")
+            raise typer.Exit(EXIT_USER_ERROR)
+        else:
+            result[env] = value
+    return result
+
+
+@app.command("new-team")
+def new_team(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Team name: 2-32 lowercase letters, digits, hyphens; starts with a letter")],
+    display_name: Annotated[str | None, typer.Option("--display-name", help="Human-readable team name")] = None,
+    cost_center: Annotated[str | None, typer.Option("--cost-center", help="Cost center (tagged on every resource)")] = None,
+    data_scientists: Annotated[str | None, typer.Option("--data-scientists", help="Entra group object id")] = None,
+    app_developers: Annotated[str | None, typer.Option("--app-developers", help="Entra group object id")] = None,
+    approvers: Annotated[str | None, typer.Option("--approvers", help="Entra group object id (needed with prod)")] = None,
+    dev_subscription: Annotated[str | None, typer.Option("--dev-subscription", help="Subscription id of dev")] = None,
+    staging_subscription: Annotated[
+        str | None, typer.Option("--staging-subscription", help="Subscription id of staging (omit: no staging)")
+    ] = None,
+    prod_subscription: Annotated[
+        str | None, typer.Option("--prod-subscription", help="Subscription id of prod (omit: no prod)")
+    ] = None,
+    network: Annotated[list[str] | None, typer.Option(
+        "--network", metavar="[ENV=]MODE", help="public|private for every environment, or ENV=public|private (repeatable)")] = None,
+    pe_subnet: Annotated[list[str] | None, typer.Option(
+        "--private-endpoint-subnet", metavar="ENV=ID", help="ENV=<subnet resource id>, for private environments (repeatable)")] = None,
+    compute_subnet: Annotated[list[str] | None, typer.Option(
+        "--compute-subnet", metavar="ENV=ID", help="ENV=<subnet resource id>, for private environments (repeatable)")] = None,
+    teams: Teams = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: every value comes from the flags")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/NAME.yaml")] = False,
+) -> None:
+    """Create teams/NAME.yaml (prompts for what the flags leave out), validated with the whole org.
+
+    The file is written only if platform.yaml, every team and the new one validate together; otherwise nothing is written and the problems are printed, one line each (exit 2).
+    """
+    from scripts.new_team import EnvAnswers, TeamAnswers, create_team_file, team_path
+
+    tdir = _teams_dir(teams)
+    with _user_errors():
+        team_path(tdir, name)  # reject a bad name before asking anything
+    subs = {"dev": dev_subscription, "staging": staging_subscription, "prod": prod_subscription}
+    values = {"--display-name": display_name, "--cost-center": cost_center,
+              "--data-scientists": data_scientists, "--app-developers": app_developers}
+    if yes:
+        missing = [flag for flag, v in values.items() if not v]
+        missing += ["--dev-subscription"] if not dev_subscription else []
+        missing += ["--approvers"] if prod_subscription and not approvers else []
+        for flag in missing:
+            why = " (prod needs an approvers group)" if flag == "--approvers" else ""
+            _error(f"new-team: {flag}: missing{why}. Fix: pass {flag} <value>, or drop --yes to be asked")
+        if missing:
+            raise typer.Exit(EXIT_USER_ERROR)
+    else:
+        prompts = {"--display-name": "Display name", "--cost-center": "Cost center",
+                   "--data-scientists": "Entra group object id of the data scientists",
+                   "--app-developers": "Entra group object id of the app developers"}
+        for flag, text in prompts.items():
+            if not values[flag]:
+                values[flag] = typer.prompt(text)
+        for env in ("dev", "staging", "prod"):
+            if not subs[env]:
+                optional = env != "dev"
+                answer = typer.prompt(f"Subscription id of {env}" + (" (empty: no such environment)" if optional else ""),
+                                      default="" if optional else None, show_default=False)
+                subs[env] = answer.strip() or None
+        if subs["prod"] and not approvers:
+            approvers = typer.prompt("Entra group object id of the prod approvers")
+    envs = [e for e, s in subs.items() if s]
+    modes = _env_map(network, "--network", envs, allow_all=True)
+    pes = _env_map(pe_subnet, "--private-endpoint-subnet", envs, allow_all=False)
+    computes = _env_map(compute_subnet, "--compute-subnet", envs, allow_all=False)
+    env_answers = {}
+    for env in envs:
+        mode = modes.get(env) or ("public" if yes or network else typer.prompt(
+            f"Network mode of {env} (public|private)", default="public"))
+        pe, cs = pes.get(env), computes.get(env)
+        if mode == "private" and not yes:
+            pe = pe or typer.prompt(f"Private-endpoint subnet resource id of {env}")
+            cs = cs or typer.prompt(f"Compute subnet resource id of {env}")
+        elif mode == "private" and not (pe and cs):
+            flag = "--private-endpoint-subnet" if not pe else "--compute-subnet"
+            _error(f"new-team: {flag}: {env} is private and needs its subnet. Fix: pass {flag} {env}=<subnet resource id>")
+            raise typer.Exit(EXIT_USER_ERROR)
+        env_answers[env] = EnvAnswers(subscription_id=subs[env] or "", network=mode,
+                                      private_endpoint_subnet_id=pe, compute_subnet_id=cs)
+    answers = TeamAnswers(
+        name=name, display_name=values["--display-name"] or "", cost_center=values["--cost-center"] or "",
+        data_scientists=values["--data-scientists"] or "", app_developers=values["--app-developers"] or "",
+        approvers=approvers, environments=env_answers,
+    )
+    with _user_errors():
+        path, _org = create_team_file(tdir, answers, force=force)
+    out.print(f"[green]created[/green] {path}", highlight=False)
+    out.print("Next steps:", highlight=False)
+    for step in (
+        f"review {path} (every key: docs/configuration.md)",
+        "mlops-kit validate",
+        f"mlops-kit synth '{name}-*'",
+        "mlops-kit preflight          (can your identity deploy it?)",
+        f"mlops-kit diagram {name}      (docs/teams/{name}.md)",
+        f"open a pull request with {path}; after approval the kit's pipeline deploys '{name}-*'",
+    ):
+        out.print(f"  {step}", highlight=False, markup=False)
+
+
+# ------------------------------------------------------------------ preflight
+@app.command()
+def preflight(
+    teams: Teams = None,
+    team: Annotated[
+        list[str] | None, typer.Option("--team", help="Check only this team's subscriptions (repeatable)")
+    ] = None,
+    arm_url: Annotated[str | None, typer.Option(
+        "--arm-url", envvar="MLOPS_KIT_ARM_URL",
+        help="Azure Resource Manager base URL [default: https://management.azure.com]")] = None,
+    devops_url: Annotated[str | None, typer.Option(
+        "--devops-url", envvar="MLOPS_KIT_DEVOPS_URL",
+        help="Azure DevOps organization URL [default: devops.organization_url of platform.yaml]")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each request")] = 10.0,
+) -> None:
+    """Check that your identity can deploy: tokens, subscriptions, providers, state storage, Azure DevOps.
+
+    Exits 1 when any check fails; every failure comes with its fix. Run it before `npx cdktf deploy`.
+    """
+    from scripts import preflight as pf
+
+    with _user_errors():
+        org = _load(teams)
+        for name in team or []:
+            _find_team(org, name)
+    with console.status("preflight") as status:
+        checks = pf.run_checks(org, credential=pf.default_credential(), arm_url=arm_url, devops_url=devops_url,
+                               timeout=timeout, teams=team, progress=lambda msg: status.update(msg))
+    style = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+    table = Table(title="mlops-kit preflight")
+    for col in ("check", "result", "detail", "fix"):
+        table.add_column(col, overflow="fold")
+    for c in checks:
+        table.add_row(c.name, f"[{style[c.status]}]{c.status}[/]", c.detail, c.fix)
+    Console().print(table)  # created here so COLUMNS is read now
+    counts = {s: sum(c.status == s for c in checks) for s in ("passed", "failed", "skipped")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    if pf.failed(checks):
+        _error(f"preflight: {summary}. Fix: apply the fixes above, then run mlops-kit preflight again")
+        raise typer.Exit(EXIT_FINDINGS)
+    out.print(f"[green]ok[/green] preflight: {summary}")
+
+
+# ------------------------------------------------------------------ diagram
+@app.command()
+def diagram(
+    team: Annotated[str, typer.Argument(metavar="TEAM", help="Team name")],
+    teams: Teams = None,
+    outdir: Annotated[Path, typer.Option("--out", help="Folder for <team>.md")] = Path("docs/teams"),
+) -> None:
+    """Write docs/teams/TEAM.md: the team's environment as a Mermaid diagram with links (prints the path)."""
+    from infra.diagram import wiki_page
+
+    with _user_errors():
+        org = _load(teams)
+    model = _find_team(org, team)
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / f"{team}.md"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(wiki_page(org, model, fence="github"), encoding="utf-8")
+    tmp.replace(path)
+    out.print(str(path), highlight=False, markup=False)
+
+
+# ------------------------------------------------------------------ bench
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Run the synth benchmark (scripts/bench.py); every argument is passed on, e.g. `bench -- --help`."""
     try:
-        app()
-    except KeyboardInterrupt:
-        console.print("interrupted")
+        from scripts import bench as bench_module
+    except ModuleNotFoundError as e:
+        if e.name not in ("scripts.bench",):
+            raise
+        _error("bench: scripts/bench.py is not in this checkout. Fix: update the kit (git pull), then retry")
+        raise typer.Exit(EXIT_TOOL_FAILURE) from None
+    if not callable(getattr(bench_module, "main", None)):
+        _error("bench: scripts/bench.py has no main(argv). Fix: update the kit (git pull), then retry")
+        raise typer.Exit(EXIT_TOOL_FAILURE)
+    rc = bench_module.main(list(ctx.args))
+    raise typer.Exit(rc if isinstance(rc, int) else 0)
+
+
+# ------------------------------------------------------------------ scan
+# >>> scan: registered here by the lead. `scripts/scan.py` provides `scan_command`:
+#     from scripts.scan import scan_command
+#     app.command("scan")(scan_command)
+# <<< scan
+
+
+def main() -> None:
+    """Console entry point: usage mistakes become one `error: ... Fix: ...` line and exit 2."""
+    try:
+        rc = app(standalone_mode=False)
+    except typer.TyperException as e:  # click's usage errors, as vendored by typer
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError":
+            print(e.format_message())
+            sys.exit(EXIT_USER_ERROR)
+        cmd = ctx.command_path if ctx is not None else "mlops-kit"
+        _error(f"{cmd}: {e.format_message().rstrip('.')}. Fix: see {cmd} --help")
+        sys.exit(getattr(e, "exit_code", EXIT_USER_ERROR))
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        _error("interrupted, nothing was written. Fix: run the command again (new-team: pass values as flags with --yes)")
         sys.exit(EXIT_USER_ERROR)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":
