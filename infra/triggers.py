@@ -34,10 +34,12 @@ IDEMPOTENCY_CONTAINER = "trigger-idempotency"
 PYTHON_VERSION = "3.11"
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
-# The REST calls after which a BlobCreated event means "the blob is fully committed" (Azure Storage
-# docs, "Blob storage events", practices for consuming events). CreateFile is left out: on ADLS it
-# fires when an empty file is created, before its data is flushed.
-COMMITTED_WRITE_APIS = ("CopyBlob", "PutBlob", "PutBlockList", "FlushWithClose")
+# The REST calls after which a BlobCreated event means "the file is fully committed" on the lake
+# (Event Grid docs, "Azure Blob Storage as an Event Grid source"). Left out: CreateFile (ADLS
+# creates the file empty, before its data is flushed) and CopyBlob (on hierarchical-namespace
+# accounts its event fires when the copy starts, not when it completes). Same list as the
+# function's own check (trigger_core.settings.COMMITTED_WRITE_APIS; tests/triggers compares them).
+COMMITTED_WRITE_APIS = ("FlushWithClose", "PutBlockList", "PutBlob")
 # Host storage by identity (Functions docs, "identity-based connections"): names, not credentials.
 HOST_STORAGE_SETTINGS = ("AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential",
                          "AzureWebJobsStorage__clientId")
@@ -67,6 +69,7 @@ class PipelineTriggersProps:
     dead_letter_container_name: str
     dead_letter_container_id: str  # resource manager id of the container (role scope)
     # Azure DevOps
+    environment_name: str  # the kit environment this function serves (passed to both pipelines)
     devops_org_url: str
     devops_project: str
     training_pipeline_name: str
@@ -304,4 +307,5 @@ def function_settings(p: PipelineTriggersProps, client_id: str, blob_endpoint: s
         "TRAINING_FILESYSTEM": p.training_filesystem,
         "TRAINING_PATH_PREFIX": p.training_prefix,
         "MARKER_SUFFIX": p.marker_suffix,
+        "ENVIRONMENT_NAME": p.environment_name,
     }

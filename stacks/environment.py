@@ -164,6 +164,7 @@ class EnvironmentStack(TerraformStack):
                 event_ttl_minutes=team.triggers.event_ttl_minutes,
                 dead_letter_container_name=lake.dead_letter.name,
                 dead_letter_container_id=lake.dead_letter.resource_manager_id,
+                environment_name=env,
                 devops_org_url=org.platform.devops.organization_url,
                 devops_project=team.project_name,
                 training_pipeline_name=f"{team.name}-training",

@@ -6,7 +6,16 @@ import pytest
 
 from infra.triggers import BLOB_CREATED, COMMITTED_WRITE_APIS, MODEL_REGISTERED
 from tests.conftest import resources
-from tests.triggers.helpers import ENV_STACKS, PRIVATE, PUBLIC, address_of, by_path, ref, subscription
+from tests.triggers.helpers import (
+    ENV_STACKS,
+    PRIVATE,
+    PUBLIC,
+    address_of,
+    by_path,
+    load_settings_module,
+    ref,
+    subscription,
+)
 
 LAKE = ("azurerm_storage_account", "data_lake/account")
 DEAD_LETTER = ("azurerm_storage_container", "data_lake/dead_letter")
@@ -48,6 +57,7 @@ def test_training_subscription_fires_once_per_committed_marker_under_the_prefix(
     assert string_in["key"] == "data.api"
     assert {"FlushWithClose", "PutBlockList"} <= set(string_in["values"]) == set(COMMITTED_WRITE_APIS)
     assert "CreateFile" not in string_in["values"]  # an ADLS file is empty when it is created
+    assert "CopyBlob" not in string_in["values"]  # on an HNS account it fires when the copy starts
     assert set(sub["advanced_filter"]) == {"string_in"}
     assert sub["system_topic"] == topic_ref(example[PUBLIC], "lake", "name")
 
@@ -122,3 +132,10 @@ def test_config_values_reach_the_subscriptions(make_teams, tmp_path):
     app_settings = next(iter(settings.values()))["app_settings"]
     assert app_settings["TRAINING_FILESYSTEM"] == "curated"
     assert app_settings["TRAINING_PATH_PREFIX"] == "" and app_settings["MARKER_SUFFIX"] == "_READY"
+
+
+def test_event_grid_and_the_function_agree_on_committed_writes():
+    module = load_settings_module()
+    if module is None or not hasattr(module, "COMMITTED_WRITE_APIS"):
+        pytest.skip("the function does not export COMMITTED_WRITE_APIS")
+    assert set(module.COMMITTED_WRITE_APIS) == set(COMMITTED_WRITE_APIS)

@@ -125,6 +125,7 @@ def test_app_settings_are_exactly_the_function_settings_plus_host_storage(exampl
         f"settings the function does not read: {sorted(function_keys - set(module.REQUIRED_SETTINGS))}"
     )
     assert set(HOST_STORAGE_SETTINGS) <= keys
+    assert function_app(example[stack_name])["app_settings"]["ENVIRONMENT_NAME"] == stack_name.split("-")[1]
     # App Insights keeps local auth in the kit, so no Entra authentication string is needed.
     assert APPINSIGHTS_AUTH_SETTING not in keys
 
@@ -146,6 +147,7 @@ def test_app_settings_values(example):
         "TRAINING_FILESYSTEM": "raw",
         "TRAINING_PATH_PREFIX": "landing/",
         "MARKER_SUFFIX": "_SUCCESS",
+        "ENVIRONMENT_NAME": "dev",
         "AzureWebJobsStorage__accountName": ref("azurerm_storage_account", storage, "name"),
         "AzureWebJobsStorage__credential": "managedidentity",
         "AzureWebJobsStorage__clientId": ref(UAI, uai, "client_id"),
