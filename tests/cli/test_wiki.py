@@ -1,0 +1,56 @@
+"""`ProjectWiki`: the project wiki and its generated page, synthesized with the typed bindings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from cdktf import App, TerraformStack
+
+from infra.bindings.azuredevops import AzuredevopsProvider, Project
+from infra.config import load_org
+from infra.diagram import team_diagram, wiki_page
+from infra.wiki import ProjectWiki, ProjectWikiProps
+from tests.conftest import SHARED, TEAMS
+
+
+@pytest.fixture(scope="module")
+def wiki_out(tmp_path_factory) -> Path:
+    org = load_org(TEAMS)
+    team = org.teams[0].team
+    out = tmp_path_factory.mktemp("cdktf.out")
+    app = App(outdir=str(out))
+    stack = TerraformStack(app, "wiki")
+    AzuredevopsProvider(stack, "azuredevops", org_service_url=org.platform.devops.organization_url)
+    project = Project(stack, "project", name=team.project_name, visibility="private")
+    ProjectWiki(stack, "wiki", ProjectWikiProps(project_id=project.id, content=wiki_page(org, team),
+                                                wiki_name=f"{team.project_name}.wiki"))
+    app.synth()
+    return out
+
+
+def test_page_holds_the_diagram_and_links(wiki_out):
+    doc = json.loads((wiki_out / "stacks" / "wiki" / "cdk.tf.json").read_text())
+    org = load_org(TEAMS)
+    team = org.teams[0].team
+    (wiki_addr, wiki), = doc["resource"]["azuredevops_wiki"].items()
+    (_, page), = doc["resource"]["azuredevops_wiki_page"].items()
+    (project_addr, _), = doc["resource"]["azuredevops_project"].items()
+    assert {k: v for k, v in wiki.items() if k != "//"} == {
+        "name": "example.wiki", "type": "projectWiki", "project_id": f"${{azuredevops_project.{project_addr}.id}}"}
+    assert page["project_id"] == f"${{azuredevops_project.{project_addr}.id}}"
+    assert page["wiki_id"] == f"${{azuredevops_wiki.{wiki_addr}.id}}"
+    assert page["path"] == "/How your environment works"
+    content = page["content"]
+    assert "::: mermaid\n" + team_diagram(org, team) + ":::\n" in content
+    assert "(https://dev.azure.com/contoso-ml/example/_git/example-model)" in content
+    assert "(https://dev.azure.com/contoso-ml/example/_environments)" in content
+    assert "${" not in content  # nothing Terraform would try to interpolate
+
+
+@pytest.mark.skipif(not (SHARED / "tools" / "tf-schema-check").exists(), reason="needs ../shared/tools")
+def test_wiki_resources_match_the_provider_schema(wiki_out):
+    proc = subprocess.run([str(SHARED / "tools" / "tf-schema-check"), str(wiki_out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
