@@ -120,6 +120,11 @@ def synth(
 
 
 # ------------------------------------------------------------------ new-team
+# The flag for each subnet field of the config's Network model (a test keeps this complete).
+SUBNET_FLAGS = {"private_endpoint_subnet_id": "--private-endpoint-subnet", "compute_subnet_id": "--compute-subnet",
+                "function_subnet_id": "--function-subnet"}
+
+
 def _env_map(values: list[str] | None, flag: str, envs: list[str], allow_all: bool) -> dict[str, str]:
     """`ENV=VALUE` items (or a bare VALUE for every environment when `allow_all`) -> {env: value}."""
     result: dict[str, str] = {}
@@ -157,6 +162,9 @@ def new_team(
         "--private-endpoint-subnet", metavar="ENV=ID", help="ENV=<subnet resource id>, for private environments (repeatable)")] = None,
     compute_subnet: Annotated[list[str] | None, typer.Option(
         "--compute-subnet", metavar="ENV=ID", help="ENV=<subnet resource id>, for private environments (repeatable)")] = None,
+    function_subnet: Annotated[list[str] | None, typer.Option(
+        "--function-subnet", metavar="ENV=ID",
+        help="ENV=<subnet delegated to Microsoft.App/environments>, for private environments (repeatable)")] = None,
     teams: Teams = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Never prompt: every value comes from the flags")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing teams/NAME.yaml")] = False,
@@ -165,7 +173,7 @@ def new_team(
 
     The file is written only if platform.yaml, every team and the new one validate together; otherwise nothing is written and the problems are printed, one line each (exit 2).
     """
-    from scripts.new_team import EnvAnswers, TeamAnswers, create_team_file, team_path
+    from scripts.new_team import SUBNET_FIELDS, EnvAnswers, TeamAnswers, create_team_file, team_path
 
     tdir = _teams_dir(teams)
     with _user_errors():
@@ -199,22 +207,25 @@ def new_team(
             approvers = typer.prompt("Entra group object id of the prod approvers")
     envs = [e for e, s in subs.items() if s]
     modes = _env_map(network, "--network", envs, allow_all=True)
-    pes = _env_map(pe_subnet, "--private-endpoint-subnet", envs, allow_all=False)
-    computes = _env_map(compute_subnet, "--compute-subnet", envs, allow_all=False)
+    given = {"private_endpoint_subnet_id": pe_subnet, "compute_subnet_id": compute_subnet,
+             "function_subnet_id": function_subnet}
+    subnets = {f: _env_map(given.get(f), SUBNET_FLAGS[f], envs, allow_all=False) for f in SUBNET_FIELDS}
     env_answers = {}
     for env in envs:
         mode = modes.get(env) or ("public" if yes or network else typer.prompt(
             f"Network mode of {env} (public|private)", default="public"))
-        pe, cs = pes.get(env), computes.get(env)
-        if mode == "private" and not yes:
-            pe = pe or typer.prompt(f"Private-endpoint subnet resource id of {env}")
-            cs = cs or typer.prompt(f"Compute subnet resource id of {env}")
-        elif mode == "private" and not (pe and cs):
-            flag = "--private-endpoint-subnet" if not pe else "--compute-subnet"
-            _error(f"new-team: {flag}: {env} is private and needs its subnet. Fix: pass {flag} {env}=<subnet resource id>")
-            raise typer.Exit(EXIT_USER_ERROR)
-        env_answers[env] = EnvAnswers(subscription_id=subs[env] or "", network=mode,
-                                      private_endpoint_subnet_id=pe, compute_subnet_id=cs)
+        chosen = {f: by_env[env] for f, by_env in subnets.items() if env in by_env}
+        if mode == "private":
+            for f in SUBNET_FIELDS:
+                if f in chosen:
+                    continue
+                if not yes:
+                    chosen[f] = typer.prompt(f"{f} of {env} (a subnet resource id)")
+                else:
+                    _error(f"new-team: {SUBNET_FLAGS[f]}: {env} is private and needs its subnet. "
+                           f"Fix: pass {SUBNET_FLAGS[f]} {env}=<subnet resource id>")
+                    raise typer.Exit(EXIT_USER_ERROR)
+        env_answers[env] = EnvAnswers(subscription_id=subs[env] or "", network=mode, subnets=chosen)
     answers = TeamAnswers(
         name=name, display_name=values["--display-name"] or "", cost_center=values["--cost-center"] or "",
         data_scientists=values["--data-scientists"] or "", app_developers=values["--app-developers"] or "",

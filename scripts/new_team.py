@@ -15,15 +15,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.config import ENV_ORDER, ConfigError, Org, ensure_valid_name, load_org, team_files
+from infra.config import ENV_ORDER, ConfigError, Network, Org, ensure_valid_name, load_org, team_files
+
+# The subnets a private environment needs, in the order of the config model (`network.<field>`).
+SUBNET_FIELDS = tuple(f for f in Network.model_fields if f.endswith("_subnet_id"))
 
 
 @dataclass(frozen=True)
 class EnvAnswers:
     subscription_id: str
     network: str = "public"
-    private_endpoint_subnet_id: str | None = None
-    compute_subnet_id: str | None = None
+    subnets: dict[str, str] = field(default_factory=dict)  # network.<field> -> subnet resource id
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,7 @@ def render(a: TeamAnswers) -> str:
         if e is None:
             continue
         lines += [f"  {env}:", f"    subscription_id: {_q(e.subscription_id)}", "    network:", f"      mode: {_q(e.network)}"]
-        if e.private_endpoint_subnet_id:
-            lines.append(f"      private_endpoint_subnet_id: {_q(e.private_endpoint_subnet_id)}")
-        if e.compute_subnet_id:
-            lines.append(f"      compute_subnet_id: {_q(e.compute_subnet_id)}")
+        lines += [f"      {f}: {_q(e.subnets[f])}" for f in SUBNET_FIELDS if e.subnets.get(f)]
     return "\n".join(lines) + "\n"
 
 

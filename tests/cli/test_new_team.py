@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.config import load_org
-from scripts.new_team import EnvAnswers, TeamAnswers, render
+from infra.config import Network, load_org
+from scripts.cli import SUBNET_FLAGS
+from scripts.new_team import SUBNET_FIELDS, EnvAnswers, TeamAnswers, render
 
 G1, G2, G3 = ("aaaaaaaa-0000-0000-0000-00000000000" + c for c in "123")
 SUB = {"dev": "bbbbbbbb-0000-0000-0000-0000000000d1", "staging": "bbbbbbbb-0000-0000-0000-0000000000d2",
@@ -47,13 +48,16 @@ def test_creates_a_file_that_validates_with_the_org(cli, make_teams):
 
 def test_private_network_per_environment(cli, make_teams):
     teams = make_teams()
-    result = cli("new-team", "fraud", "--teams", teams, *flags(), "--network", "prod=private",
-                 "--private-endpoint-subnet", f"prod={SUBNET}pe", "--compute-subnet", f"prod={SUBNET}compute")
+    subnet_flags = [x for f, flag in SUBNET_FLAGS.items() for x in (flag, f"prod={SUBNET}{f}")]
+    result = cli("new-team", "fraud", "--teams", teams, *flags(), "--network", "prod=private", *subnet_flags)
     assert result.exit_code == 0, result.output
     data = yaml.safe_load((teams / "fraud.yaml").read_text())
     assert data["environments"]["dev"]["network"] == {"mode": "public"}
-    assert data["environments"]["prod"]["network"] == {
-        "mode": "private", "private_endpoint_subnet_id": f"{SUBNET}pe", "compute_subnet_id": f"{SUBNET}compute"}
+    assert data["environments"]["prod"]["network"] == {"mode": "private", **{f: f"{SUBNET}{f}" for f in SUBNET_FLAGS}}
+
+
+def test_every_subnet_of_the_config_has_a_flag():
+    assert set(SUBNET_FLAGS) == set(SUBNET_FIELDS) == {f for f in Network.model_fields if f.endswith("_subnet_id")}
 
 
 def test_private_without_subnets_is_refused_naming_the_flag(cli, make_teams):
@@ -145,12 +149,12 @@ def test_bad_environment_in_a_flag_is_a_user_error(cli, make_teams):
 def test_interactive_prompts_for_what_the_flags_leave_out(cli, make_teams):
     teams = make_teams()
     answers = ["Fraud ML", "CC-42", G1, G2, SUB["dev"], "", SUB["prod"], G3, "public", "private",
-               f"{SUBNET}pe", f"{SUBNET}compute"]
+               *(f"{SUBNET}{f}" for f in SUBNET_FIELDS)]
     result = cli("new-team", "fraud", "--teams", teams, input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
     team = next(tf.team for tf in load_org(teams).teams if tf.team.name == "fraud")
     assert team.env_names == ["dev", "prod"]  # staging was skipped with an empty answer
-    assert team.environments["prod"].network.compute_subnet_id == f"{SUBNET}compute"
+    assert team.environments["prod"].network.compute_subnet_id == f"{SUBNET}compute_subnet_id"
     assert "Subscription id of staging (empty: no such environment)" in result.stdout
 
 
