@@ -23,6 +23,7 @@ from cdktf_cdktf_provider_azurerm.function_app_flex_consumption import (
     FunctionAppFlexConsumption,
     FunctionAppFlexConsumptionIdentity,
     FunctionAppFlexConsumptionSiteConfig,
+    FunctionAppFlexConsumptionSiteConfigIpRestriction,
 )
 from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
@@ -118,5 +119,6 @@ __all__ = [
     "FunctionAppFlexConsumption",
     "FunctionAppFlexConsumptionIdentity",
     "FunctionAppFlexConsumptionSiteConfig",
+    "FunctionAppFlexConsumptionSiteConfigIpRestriction",
     "ServicePlan",
 ]

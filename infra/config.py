@@ -96,16 +96,19 @@ class Network(Strict):
     mode: Literal["public", "private"] = "public"
     private_endpoint_subnet_id: SubnetId | None = None
     compute_subnet_id: SubnetId | None = None
+    # Outbound VNet integration of the trigger function (Flex Consumption): a subnet delegated to
+    # Microsoft.App/environments, so the function reaches its closed storage and Azure DevOps.
+    function_subnet_id: SubnetId | None = None
     # Private DNS zones are created per environment unless the platform already links central ones.
     private_dns_zone_ids: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _subnets_match_mode(self) -> Network:
         if self.mode == "private":
-            for f in ("private_endpoint_subnet_id", "compute_subnet_id"):
+            for f in ("private_endpoint_subnet_id", "compute_subnet_id", "function_subnet_id"):
                 if getattr(self, f) is None:
                     raise ValueError(f"@{f}|private mode needs a subnet|add `{f}: /subscriptions/.../subnets/<name>`")
-        elif self.private_endpoint_subnet_id or self.compute_subnet_id:
+        elif self.private_endpoint_subnet_id or self.compute_subnet_id or self.function_subnet_id:
             raise ValueError("@mode|subnet ids are only used in private mode|set `mode: private` or remove the subnet ids")
         return self
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.interfaces import PROTECTED, PrivateLink, delete_lock, diagnostics, private_endpoint
+from infra.bindings import azapi
+from infra.interfaces import PROTECTED, PrivateLink, delete_lock, diagnostics, private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import suppress
 
 COMPUTE_CLUSTER_NAME = "cpu-cluster"
+WORKSPACE_API = "Microsoft.MachineLearningServices/workspaces@2025-06-01"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,19 @@ class MlWorkspace(Construct):
             # In a managed network, images are built on the cluster (no serverless build outside the network).
             image_build_compute_name=COMPUTE_CLUSTER_NAME if props.private else None,
             lifecycle=PROTECTED,
+        )
+        # The storage account has shared keys off, so the workspace must reach its default datastores
+        # with its identity. azurerm 4.55 cannot say so (no storage_account_access_type yet): set the
+        # workspace property through azapi, and grant the identity the data roles it then needs.
+        identity = self.workspace.identity.principal_id
+        grants = [
+            role(self, f"workspace_storage_{key}", scope_id=self.storage.id, role_name=name, principal_id=identity,
+                 principal_type="ServicePrincipal", description=f"workspace identity: default datastores ({key})")
+            for key, name in (("blob", "Storage Blob Data Contributor"), ("file", "Storage File Data Privileged Contributor"))
+        ]
+        azapi.AzapiUpdateResource(
+            self, "workspace_identity_datastores", type=WORKSPACE_API, resource_id=self.workspace.id,
+            body={"properties": {"systemDatastoresAuthMode": "identity"}}, depends_on=grants,
         )
         self.compute = az.MachineLearningComputeCluster(
             self,

@@ -83,9 +83,23 @@ class PipelineTriggersProps:
     # network
     private: bool
     private_link: PrivateLink | None = None
+    function_subnet_id: str | None = None  # outbound VNet integration (required in private mode)
     # Path of the code package (a zip; the stack makes it a TerraformAsset). None: no code deployed.
     package_path: str | None = None
     maximum_instance_count: int = 10
+
+
+def event_grid_only() -> dict:
+    """site_config arguments: inbound only from Event Grid; the deployment (Kudu) endpoint closed."""
+    return {
+        "ip_restriction_default_action": "Deny",
+        "ip_restriction": [
+            az.FunctionAppFlexConsumptionSiteConfigIpRestriction(
+                name="event-grid", priority=100, action="Allow", service_tag="AzureEventGrid"
+            )
+        ],
+        "scm_ip_restriction_default_action": "Deny",
+    }
 
 
 class PipelineTriggers(Construct):
@@ -173,7 +187,11 @@ class PipelineTriggers(Construct):
             storage_authentication_type="UserAssignedIdentity",
             storage_user_assigned_identity_id=self.identity.id,
             https_only=True,
-            public_network_access_enabled=not p.private,
+            # Event Grid cannot deliver through a private endpoint, so the app keeps a public
+            # endpoint; in private mode its access restrictions admit only the AzureEventGrid
+            # service tag, and outbound traffic leaves through the team's VNet.
+            public_network_access_enabled=True,
+            virtual_network_subnet_id=p.function_subnet_id if p.private else None,
             client_certificate_enabled=False,
             # azurerm 4.55 pushes `zip_deploy_file` to the app's Kudu endpoint with the site's
             # publishing credentials, so basic publishing auth stays on only while it deploys code.
@@ -185,11 +203,15 @@ class PipelineTriggers(Construct):
                 scm_minimum_tls_version="1.2",
                 http2_enabled=True,
                 remote_debugging_enabled=False,
+                **(event_grid_only() if p.private else {}),
             ),
             app_settings={**self.function_settings, **host_settings},
             # The package is fetched by identity at deploy time: the roles must exist first.
             depends_on=grants,
         )
+        if p.private:
+            suppress(self.app, "CKV_AZURE_221", "Event Grid delivers only to public endpoints; in private mode the "
+                     "access restrictions admit only the AzureEventGrid service tag (default action Deny, Kudu too)")
         diagnostics(self, "function_diagnostics", target_resource_id=self.app.id, log_analytics_workspace_id=law)
         diagnostics(
             self, "storage_diagnostics", target_resource_id=f"{self.storage.id}/blobServices/default",

@@ -6,6 +6,7 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from infra import azurerm as az
+from infra.bindings.azapi import AzapiProvider
 from infra.config import Org, Team
 from infra.container_registry import ContainerRegistryProps, TeamContainerRegistry
 from infra.data_lake import DataLake, DataLakeProps
@@ -15,6 +16,7 @@ from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
 from infra.model_registry import RegistryAccess, RegistryAccessProps, registry_ref
 from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
+from infra.pipelines import pipeline_folder, pipeline_name
 from infra.triggers import PipelineTriggers, PipelineTriggersProps
 from stacks.backend import use_backend
 from stacks.function_package import function_package_asset
@@ -30,6 +32,8 @@ class EnvironmentStack(TerraformStack):
         prod = env == "prod"
         use_backend(self, name, org.platform)
         azurerm_provider(self, subscription_id=cfg.subscription_id, tenant_id=org.platform.tenant_id)
+        # azapi sets what azurerm 4.55 cannot (the workspace's identity-based datastores).
+        AzapiProvider(self, "azapi", subscription_id=cfg.subscription_id, tenant_id=org.platform.tenant_id)
 
         rg = az.ResourceGroup(self, "resource_group", name=names.name("resource_group"), location=location)
         link = None
@@ -167,15 +171,16 @@ class EnvironmentStack(TerraformStack):
                 environment_name=env,
                 devops_org_url=org.platform.devops.organization_url,
                 devops_project=team.project_name,
-                training_pipeline_name=f"{team.name}-training",
-                release_pipeline_name=f"{team.name}-release",
-                pipeline_folder="\\" + team.name,
+                training_pipeline_name=pipeline_name(team.name, "training"),
+                release_pipeline_name=pipeline_name(team.name, "release"),
+                pipeline_folder=pipeline_folder(team.name),
                 app_insights_connection_string=monitoring.app_insights.connection_string,
                 app_insights_id=monitoring.app_insights.id,
                 app_insights_local_auth_disabled=monitoring.app_insights.local_authentication_disabled_input is True,
                 log_analytics_workspace_id=law_id,
                 private=cfg.private,
                 private_link=link,
+                function_subnet_id=cfg.network.function_subnet_id,
                 package_path=function_package_asset(self),
             ),
         )

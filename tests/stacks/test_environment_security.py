@@ -178,7 +178,8 @@ def test_pipeline_identity_exists(example):
 
 # Resource types whose azurerm schema has no `tags` argument.
 UNTAGGABLE = {"azurerm_role_assignment", "azurerm_management_lock", "azurerm_monitor_diagnostic_setting",
-              "azurerm_storage_container", "azurerm_eventgrid_system_topic_event_subscription"}
+              "azurerm_storage_container", "azurerm_eventgrid_system_topic_event_subscription",
+              "azapi_update_resource"}
 
 
 def test_every_taggable_resource_carries_the_standard_tags(example):
@@ -220,8 +221,27 @@ def test_bootstrap_state_storage(example):
     assert one(stack, "azurerm_management_lock")["lock_level"] == "CanNotDelete"
 
 
-def test_provider_uses_entra_for_storage_and_no_credentials(example):
+def test_providers_carry_no_credentials_and_azurerm_uses_entra_for_storage(example):
+    secrets = {"client_secret", "client_certificate", "client_certificate_password", "personal_access_token",
+               "oidc_token", "oidc_request_token", "client_secret_path", "client_certificate_path"}
     for name, stack in example.items():
-        (provider,) = stack["provider"]["azurerm"]
-        assert provider["storage_use_azuread"] is True
-        assert not {"client_secret", "client_certificate", "client_certificate_password"} & set(provider)
+        for provider_name, blocks in stack["provider"].items():
+            for block in blocks:
+                assert not secrets & set(block), (name, provider_name)
+                if provider_name == "azurerm":
+                    assert block["storage_use_azuread"] is True
+        assert "azurerm" in stack["provider"] or name.endswith("-devops")
+
+
+@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
+def test_workspace_reaches_its_storage_by_identity(example, stack_name):
+    stack = example[stack_name]
+    ws_address = next(iter(resources(stack, "azurerm_machine_learning_workspace")))
+    update = one(stack, "azapi_update_resource")
+    assert update["resource_id"] == "${azurerm_machine_learning_workspace." + ws_address + ".id}"
+    assert update["body"] == {"properties": {"systemDatastoresAuthMode": "identity"}}
+    storage = ref("azurerm_storage_account", stack, "stmlk")
+    identity = "${azurerm_machine_learning_workspace." + ws_address + ".identity[0].principal_id}"
+    granted = {r["role_definition_name"] for r in resources(stack, "azurerm_role_assignment").values()
+               if r["principal_id"] == identity and r["scope"] == storage}
+    assert granted == {"Storage Blob Data Contributor", "Storage File Data Privileged Contributor"}

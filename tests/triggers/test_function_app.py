@@ -54,11 +54,15 @@ def test_user_assigned_identity_named_for_the_devops_stack(example, stack_name):
     assert "storage_access_key" not in app
 
 
-def test_public_access_follows_the_network_mode(example):
-    assert function_app(example[PUBLIC])["public_network_access_enabled"] is True
-    assert function_app(example[PRIVATE])["public_network_access_enabled"] is False
-    for name in (PUBLIC, PRIVATE):
-        assert "virtual_network_subnet_id" not in function_app(example[name])  # no subnet in config (docs/event-flow.md)
+def test_private_mode_admits_only_event_grid_and_leaves_through_the_vnet(example):
+    public, private = function_app(example[PUBLIC]), function_app(example[PRIVATE])
+    assert "ip_restriction" not in public["site_config"] and "virtual_network_subnet_id" not in public
+    # Event Grid cannot deliver through a private endpoint: the endpoint stays, restricted to its service tag.
+    assert private["public_network_access_enabled"] is True
+    config = private["site_config"]
+    assert config["ip_restriction_default_action"] == "Deny" and config["scm_ip_restriction_default_action"] == "Deny"
+    assert [(r["service_tag"], r["action"]) for r in config["ip_restriction"]] == [("AzureEventGrid", "Allow")]
+    assert private["virtual_network_subnet_id"].endswith("/subnets/snet-functions")
 
 
 def test_private_mode_adds_endpoints_for_the_app_and_its_storage(example):
