@@ -41,6 +41,7 @@ a kit check did not register, checkov itself raised).
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import json
 import os
 import sys
@@ -232,6 +233,12 @@ def _prepare_checks() -> list[str]:
 
     import policies
 
+    if not hasattr(policies, "load"):
+        # An editable install made before policies/ had an __init__.py maps it as a namespace package;
+        # load the real package from this checkout (`pip install --no-deps -e .` fixes the install).
+        sys.modules.pop("policies", None)
+        sys.path.insert(0, str(REPO))
+        policies = importlib.import_module("policies")
     if not _KIT_CHECKS:
         _KIT_CHECKS.extend(policies.load())
     graph = get_graph_checks_registry("terraform")
@@ -545,7 +552,8 @@ def baseline_markdown(result: ScanResult) -> str:
 PATTERNS_ARG = typer.Argument(None, help="Stack name globs, e.g. 'example-*' (default: all)")
 OUT_OPTION = typer.Option(Path("cdktf.out"), "--out", help="cdktf output folder (has stacks/<stack>/)")
 REPORTS_OPTION = typer.Option(Path("reports"), "--reports", help="Folder for checkov.sarif and checkov.junit.xml")
-SKIPS_OPTION = typer.Option(DEFAULT_SKIPS, "--skips", help="Global skips file (check id + reason)")
+SKIPS_OPTION = typer.Option(DEFAULT_SKIPS, "--skips", help="Global skips file (check id + reason)",
+                            show_default="policies/skips.yaml")
 BASELINE_OPTION = typer.Option(None, "--write-baseline", help="Also write the suppression baseline (markdown)")
 
 
