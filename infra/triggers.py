@@ -170,6 +170,7 @@ class PipelineTriggers(Construct):
         }
         if p.app_insights_local_auth_disabled:
             host_settings[APPINSIGHTS_AUTH_SETTING] = f"ClientId={self.identity.client_id};Authorization=AAD"
+        deploys_code = p.package_path is not None and not p.private
         self.app = az.FunctionAppFlexConsumption(
             self,
             "function_app",
@@ -195,8 +196,10 @@ class PipelineTriggers(Construct):
             client_certificate_enabled=False,
             # azurerm 4.55 pushes `zip_deploy_file` to the app's Kudu endpoint with the site's
             # publishing credentials, so basic publishing auth stays on only while it deploys code.
-            webdeploy_publish_basic_authentication_enabled=p.package_path is not None,
-            zip_deploy_file=p.package_path,
+            # In private mode Kudu admits no one from outside the network: the package is deployed
+            # from inside it (docs/event-flow.md), and Terraform deploys no code.
+            webdeploy_publish_basic_authentication_enabled=deploys_code,
+            zip_deploy_file=p.package_path if deploys_code else None,
             site_config=az.FunctionAppFlexConsumptionSiteConfig(
                 application_insights_connection_string=p.app_insights_connection_string,
                 minimum_tls_version="1.2",
