@@ -49,7 +49,7 @@ class RegistryRef:
     subscription_id: str
     location: str
     host_env: str
-    private: bool
+    private: bool  # public network access off: only when every environment of the team is private
 
     @property
     def resource_group_id(self) -> str:
@@ -70,7 +70,10 @@ def registry_ref(org: Org, team: Team) -> RegistryRef:
         subscription_id=team.environments[host].subscription_id,
         location=team.registry.location or org.location(team, host),
         host_env=host,
-        private=team.environments[host].private,
+        # Every environment's pipelines and workspace use the registry: public environments reach it
+        # over the internet (Entra ID + RBAC), so public access goes off only when none is public.
+        # A private host environment still gets a private endpoint (its stack creates it).
+        private=all(env.private for env in team.environments.values()),
     )
 
 

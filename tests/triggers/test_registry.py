@@ -44,9 +44,10 @@ def test_registry_in_the_host_environment_subscription(example):
 
 def test_registry_body_private_host(example):
     body = registry(example[SHARED])["body"]
-    assert body == registry_body("westeurope", False, "Standard_LRS")
+    assert body == registry_body("westeurope", True, "Standard_LRS")
     props = body["properties"]
-    assert props["publicNetworkAccess"] == "Disabled"  # prod (the host) is private
+    # prod (the host) is private, but dev and staging are public and must reach it: Entra ID + RBAC
+    assert props["publicNetworkAccess"] == "Enabled"
     (region,) = props["regionDetails"]
     assert region["location"] == "westeurope"
     assert region["acrDetails"] == [{"systemCreatedAcrAccount": {"acrAccountSku": "Premium"}}]
@@ -58,6 +59,15 @@ def test_registry_is_locked_when_hosted_in_prod(example):
     lock = one(example[SHARED], "azurerm_management_lock")
     assert lock["lock_level"] == "CanNotDelete" and lock["name"] == "lock-ml-registry"
     assert lock["scope"] == ref("azapi_resource", next(iter(resources(example[SHARED], "azapi_resource"))))
+
+
+def test_registry_is_closed_when_every_environment_is_private(make_teams, tmp_path):
+    team = yaml.safe_load((TEAMS / "example.yaml").read_text())
+    network = team["environments"]["prod"]["network"]
+    for env in ("dev", "staging"):
+        team["environments"][env]["network"] = dict(network)
+    out = synth_dir(make_teams({"example.yaml": yaml.safe_dump(team)}), tmp_path / "out", patterns=[SHARED])
+    assert registry(out[SHARED])["body"]["properties"]["publicNetworkAccess"] == "Disabled"
 
 
 def test_public_host_in_its_own_region_without_lock(make_teams, tmp_path):
