@@ -240,7 +240,7 @@ def test_the_example_passes_the_gate(example_scan):
     failed = [f"{r.check_id} {r.resource} ({r.file_path})" for r in example_scan.failed]
     assert not example_scan.errors, example_scan.errors
     assert not failed, "the example has failed checks (fix them or suppress them with a reason):\n" + "\n".join(failed)
-    assert not example_scan.unused, [f"{s.stack}/{s.resource} {s.check_id}" for s in example_scan.unused]
+    # Unused suppressions are warnings (listed as "(unused)" in docs/checkov-baseline.md), not failures.
     # Every kit check judged something in the example (a check that never runs protects nothing).
     ran = {r.check_id for s in example_scan.stacks for r in s.report.passed_checks + s.report.skipped_checks}
     assert set(policies.CHECK_IDS) <= ran, sorted(set(policies.CHECK_IDS) - ran)
