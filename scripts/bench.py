@@ -51,6 +51,7 @@ START_MARKER = "<!-- bench:synth:start -->"
 END_MARKER = "<!-- bench:synth:end -->"
 DOC_TITLE = "# Benchmarks\n"
 RESULT_PREFIX = "BENCH-RESULT "
+AZURERM_PACKAGE = "cdktf_cdktf_provider_azurerm"
 SELECT_VAR = "MLOPS_KIT_STACKS"
 TARGET_RATIO = 1.3
 EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 2, 3  # the CLI's exit codes: bad arguments; a synth run failed
@@ -213,6 +214,7 @@ class Run:
     rusage_children_mb: float
     kernel_mb: float
     jsii: str
+    azurerm_import_s: float = 0.0
 
     @property
     def total_mb(self) -> float:
@@ -251,6 +253,20 @@ def parse_result(stdout: str) -> dict:
     raise ValueError("the worker printed no result line")
 
 
+def import_seconds(importtime_log: str, package: str) -> float:
+    """Seconds spent importing `package` and its submodules (self times from `python -X importtime`).
+
+    Self times exclude the modules they import in turn (cdktf, constructs, ...), so this is the
+    bindings' own cost, wherever in the run they were first imported (build_app imports them lazily).
+    """
+    total_us = 0
+    for m in re.finditer(r"^import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)\s*$", importtime_log, re.M):
+        name = m.group(2)
+        if name == package or name.startswith(package + "."):
+            total_us += int(m.group(1))
+    return total_us / 1e6
+
+
 def run_once(cell: Cell, teams_dir: Path | None, workdir: Path) -> Run:
     """One fresh subprocess; wall time from spawn to exit (interpreter, imports, jsii exit included)."""
     outdir = Path(tempfile.mkdtemp(prefix="out.", dir=workdir))
@@ -259,7 +275,7 @@ def run_once(cell: Cell, teams_dir: Path | None, workdir: Path) -> Run:
     env.pop(SELECT_VAR, None)
     if cell.mode == ONE:
         env[SELECT_VAR] = f"{team_name(1)}-dev"
-    cmd = [sys.executable, "-m", "scripts.bench", "--worker", cell.mode, "--out", str(outdir)]
+    cmd = [sys.executable, "-X", "importtime", "-m", "scripts.bench", "--worker", cell.mode, "--out", str(outdir)]
     if teams_dir is not None:
         cmd += ["--teams", str(teams_dir)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -278,6 +294,7 @@ def run_once(cell: Cell, teams_dir: Path | None, workdir: Path) -> Run:
     return Run(
         wall_s=wall, cpu_s=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), python_mb=r["python_kb"] / 1024, node_mb=r["node_kb"] / 1024, stacks=r["stacks"],
         phases=r["phases"], rusage_children_mb=r["rusage_children_kb"] / 1024, kernel_mb=kernel / 1024, jsii=r["jsii"],
+        azurerm_import_s=import_seconds(proc.stderr, AZURERM_PACKAGE),
     )
 
 
@@ -380,7 +397,11 @@ def render_table(results: list[CellResult]) -> str:
         if r.error:
             reps += f" (then failed: {r.error})"
         x = "1.00" if r.cell.mode == FLOOR else f"{ratio.get(f'floor:{r.cell.teams}:{r.cell.mode}', 0):.2f}"
-        phases = ", ".join(f"{k} {v:.1f}" for k, v in r.phase_medians().items())
+        azurerm = r.median("azurerm_import_s")
+        phases = ", ".join(
+            f"{k} {v:.1f}" + (f" (azurerm import {azurerm:.1f})" if k == "build_app" and azurerm >= 0.05 else "")
+            for k, v in r.phase_medians().items()
+        )
         exit_s = r.median("wall_s") - sum(r.phase_medians().values())
         phases += f", interpreter start+teardown {exit_s:.1f}"
         lines.append(
@@ -473,7 +494,9 @@ def render_section(results: list[CellResult], command: str, info: dict[str, str]
         "`teams/example.yaml` renamed t001, t002, ... next to `teams/platform.yaml` (so every org also has the "
         "`platform-bootstrap` stack). The floor imports `infra.azurerm` and synthesizes an empty `App` with one empty "
         "`TerraformStack`. Wall time is spawn to exit of the subprocess; the phases are timed inside it, and "
-        "\"interpreter start+teardown\" is the rest (mostly Python's finalization after synth). CPU = user+system "
+        "\"interpreter start+teardown\" is the rest (mostly Python's finalization after synth); \"azurerm import\" is the "
+        "self time of the `cdktf_cdktf_provider_azurerm` modules (the workers run with `-X importtime`), which "
+        "`build_app` imports lazily. CPU = user+system "
         "time of the subprocess and its node children (less sensitive than wall time to other work on the machine). "
         "Python peak = the process's `RUSAGE_SELF` max RSS. Node peak = the sum of `VmHWM` of the process's "
         "descendants read right after synth: jsii runs a small wrapper node process (`jsii-runtime.js`, ~50 MB) "

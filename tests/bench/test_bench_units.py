@@ -20,6 +20,7 @@ from scripts.bench import (
     CellResult,
     Run,
     generate_teams,
+    import_seconds,
     main,
     parse_result,
     plan_cells,
@@ -174,3 +175,18 @@ def test_plan_has_the_floor_then_one_and_all_per_size() -> None:
 def test_sizes_without_one_team_are_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--sizes", "10,100"]) == 2
     assert "--sizes must include 1" in capsys.readouterr().err
+
+
+def test_import_seconds_sums_the_self_times_of_one_package_only() -> None:
+    log = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:      1000 |       1000 |     cdktf\n"
+        "import time:    500000 |     501500 |   cdktf_cdktf_provider_azurerm._jsii\n"
+        "import time:      1500 |       1500 |     cdktf_cdktf_provider_azurerm.aadb2c_directory\n"
+        "import time:    250000 |     752500 | cdktf_cdktf_provider_azurerm\n"
+        "import time:      7000 |       7000 | cdktf_cdktf_provider_azurermx\n"
+        "BENCH-RESULT {}\n"
+    )
+    assert import_seconds(log, "cdktf_cdktf_provider_azurerm") == pytest.approx(0.7515)
+    assert import_seconds(log, "cdktf") == pytest.approx(0.001)
+    assert import_seconds("", "cdktf") == 0.0
