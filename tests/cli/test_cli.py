@@ -115,3 +115,12 @@ def test_bench_absent_is_one_line(cli, monkeypatch):
     assert result.exit_code == 3
     assert result.stderr == ("error: bench: scripts/bench.py is not in this checkout. "
                              "Fix: update the kit (git pull), then retry\n")
+
+
+def test_bench_validate_measures_and_checks_for_jsii(capsys):
+    from scripts import bench_validate
+
+    assert bench_validate.main(["--runs", "1", "--budget", "60", "--teams", str(TEAMS)]) == 0
+    out = capsys.readouterr().out
+    assert "end to end, 1 fresh processes: min " in out and "load_org in process, 1 runs: min " in out
+    assert "cdktf/jsii imported by validate: no" in out
