@@ -176,6 +176,7 @@ class ScanResult:
     skip_use: Counter
     errors: list[str]  # why the scan cannot be trusted
     seconds: float
+    warnings: list[str] = field(default_factory=list)  # crashes of globally skipped checks
 
     @property
     def failed(self) -> list[Any]:
@@ -194,7 +195,7 @@ class ScanResult:
 
 # -- checkov, in-process ----------------------------------------------------------------------
 
-_CHECK_ERRORS: list[str] = []
+_CHECK_ERRORS: list[tuple[str, str]] = []  # (check id, what happened)
 _KIT_CHECKS: list[str] = []
 
 
@@ -217,7 +218,7 @@ def _guard(check: Any) -> None:
         except Exception as exc:
             where = kwargs.get("entity_type"), kwargs.get("entity_name")
             on = f" on {where[0]}.{where[1]}" if where[0] else ""
-            _CHECK_ERRORS.append(f"check {check.id} crashed{on}: {type(exc).__name__}: {exc}")
+            _CHECK_ERRORS.append((check.id, f"check {check.id} crashed{on}: {type(exc).__name__}: {exc}"))
             raise
 
     check.run = run
@@ -421,8 +422,13 @@ def scan(outdir: Path, skips_file: Path | None = DEFAULT_SKIPS, patterns: list[s
         except Exception as exc:  # checkov (or the kit) raised: the scan is incomplete
             stack.errors.append(f"{stack.name}: the scan crashed: {type(exc).__name__}: {exc}")
         errors.extend(stack.errors)
-    errors.extend(dict.fromkeys(_CHECK_ERRORS))
-    return ScanResult(stacks, suppressions, skips, skip_use, errors, time.perf_counter() - started)
+    # A crash fails the scan, unless skips.yaml skips that check with a reason (the escape hatch for
+    # a built-in check that breaks on the kit's JSON); then it is a warning.
+    skipped = {g.check_id for g in skips}
+    warnings = []
+    for check_id, message in dict.fromkeys(_CHECK_ERRORS):
+        (warnings if check_id in skipped else errors).append(message)
+    return ScanResult(stacks, suppressions, skips, skip_use, errors, time.perf_counter() - started, warnings)
 
 
 # -- outputs ----------------------------------------------------------------------------------
@@ -501,6 +507,8 @@ def render(result: ScanResult, console: Console, sarif: Path | None = None, juni
     for s in result.unused:
         console.print(f"[yellow]warning[/yellow]: unused suppression {s.check_id} on {escape(s.stack)}/{escape(s.resource)} "
                       "(the check passed or does not apply): remove it")
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/yellow]: {escape(w)} (skipped in skips.yaml)", soft_wrap=True)
     for e in result.errors:
         console.print(f"[red]error[/red]: {escape(e)}", soft_wrap=True)
     if sarif and junit:
@@ -578,9 +586,13 @@ def scan_command(
         err.print(f"error: the scan could not run: {type(exc).__name__}: {exc}", markup=False)
         raise typer.Exit(EXIT_TOOL_FAILURE) from None
     sarif, junit = reports / "checkov.sarif", reports / "checkov.junit.xml"
-    write_reports(result, sarif, junit)
-    if write_baseline:
-        write_baseline.write_text(baseline_markdown(result))
+    try:
+        write_reports(result, sarif, junit)
+        if write_baseline:
+            write_baseline.write_text(baseline_markdown(result))
+    except OSError as exc:
+        err.print(f"error: could not write the reports: {exc}", markup=False)
+        raise typer.Exit(EXIT_TOOL_FAILURE) from None
     render(result, out, sarif, junit)
     raise typer.Exit(result.exit_code)
 

@@ -125,7 +125,7 @@ def test_a_stack_with_zero_resources_fails_the_scan(cases_out, tmp_path):
     assert result.errors == ["empty: 0 resources to scan (an empty stack is a synth problem)"]
 
 
-def test_a_crashing_check_fails_the_scan(cases_out, monkeypatch):
+def test_a_crashing_check_fails_the_scan(cases_out, monkeypatch, tmp_path):
     from policies.mlk_azuredevops import ProjectPrivate
     from policies.mlk_graph import MainMinReviewers
 
@@ -138,6 +138,13 @@ def test_a_crashing_check_fails_the_scan(cases_out, monkeypatch):
     assert result.exit_code == EXIT_TOOL_FAILURE
     assert any(e.startswith("check CKV_MLK_9 crashed on azuredevops_project.") for e in result.errors), result.errors
     assert any(e.startswith("check CKV2_MLK_3 crashed") for e in result.errors), result.errors
+    # The escape hatch: a check skipped globally, with a reason, may crash (a warning, not a failure).
+    skips = tmp_path / "skips.yaml"
+    skips.write_text("skips:\n  - {id: CKV_MLK_9, reason: 'fixture: pretend this check breaks on our JSON'}\n"
+                     "  - {id: CKV2_MLK_3, reason: 'fixture: pretend this check breaks on our JSON'}\n")
+    result = scan(cases_out, skips, patterns=["case-clean"])
+    assert not result.errors and result.exit_code == EXIT_OK
+    assert sorted(w.split(" crashed")[0] for w in result.warnings) == ["check CKV2_MLK_3", "check CKV_MLK_9"]
 
 
 def test_a_kit_check_that_did_not_register_fails_the_scan(cases_out, monkeypatch):
