@@ -278,7 +278,7 @@ def run_checks(
         if r.error:
             fix = ("check devops.organization_url in teams/platform.yaml and your network/proxy "
                    "(https://dev.azure.com must be reachable)")
-        elif r.status in (401, 403) or (r.status in (200, 203) and r.body is None):
+        elif r.status in (401, 403) or (r.status in (200, 203, 302) and r.body is None):
             fix = ("add this identity to the organization (Organization settings > Users, Basic access) "
                    f"and sign in to its tenant: {login_fix}")
         elif r.status == 404:

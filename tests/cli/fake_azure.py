@@ -43,6 +43,7 @@ class AzureState:
     # Failure injection: the first prefix that matches a path decides.
     status: dict[str, int] = field(default_factory=dict)  # path prefix -> HTTP status
     delay: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
+    raw: dict[str, tuple[int, str]] = field(default_factory=dict)  # path prefix -> (status, non-JSON body)
     requests: list[Request] = field(default_factory=list)
 
 
@@ -63,6 +64,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
             pass
 
+    def _send_text(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         state = self.server.state
         url = urlsplit(self.path)
@@ -72,6 +81,9 @@ class _Handler(BaseHTTPRequestHandler):
             if url.path.startswith(prefix):
                 time.sleep(seconds)
                 break
+        for prefix, (status, text) in state.raw.items():
+            if url.path.startswith(prefix):
+                return self._send_text(status, text)
         for prefix, status in state.status.items():
             if url.path.startswith(prefix):
                 return self._send(status, {"error": {"code": _CODES.get(status, "Error"), "message": "injected"}})

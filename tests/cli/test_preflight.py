@@ -214,6 +214,27 @@ def test_organization_rejecting_the_identity(preflight, azure_ok):
     assert "add this identity to the organization" in line and LOGIN_FIX in line
 
 
+@pytest.mark.parametrize("status", [203, 302])
+def test_organization_answering_with_a_sign_in_page(preflight, azure_ok, status):
+    azure_ok.raw = {"/contoso-ml/_apis/projects": (status, "<html><title>Azure DevOps Services | Sign In</title></html>")}
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, "Azure DevOps organization")
+    assert f"HTTP {status}, not a JSON answer (sign-in page?)" in line
+    assert "add this identity to the organization" in line
+
+
+def test_azure_cli_missing_says_install_it(preflight, azure_ok):
+    error = ClientAuthenticationError(
+        "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+        "Attempted credentials:\n\tEnvironmentCredential: EnvironmentCredential authentication unavailable.\n"
+        "\tAzureCliCredential: Azure CLI not found on path\n")
+    result, _, _ = preflight(azure_ok, FakeCredential(error))
+    line = row(result.stdout, "sign-in: token for Azure Resource Manager")
+    assert "(AzureCliCredential: Azure CLI not found on path)" in line
+    assert f"install the Azure CLI, then {LOGIN_FIX}" in line
+
+
 def test_slow_organization_times_out(preflight, azure_ok):
     azure_ok.delay = {"/contoso-ml/_apis/projects": 3.0}
     result, _, _ = preflight(azure_ok, None, "--timeout", "0.3")
