@@ -59,3 +59,7 @@ def test_every_kit_check_is_documented():
     for check_id in (*policies.CHECK_IDS, policies.SUPPRESSION_CHECK_ID):
         anchor = check_id.lower().replace("_", "-")
         assert f'<a id="{anchor}"></a>' in doc, f"docs/policies.md has no section for {check_id}"
+
+
+def test_check_ids_list_matches_the_registered_checks():
+    assert sorted(policies.load()) == sorted(policies.CHECK_IDS)
