@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infra.bindings.azuredevops import Wiki, WikiPage
 from infra.diagram import PAGE_TITLE
+from infra.repos import literal
 
 
 @dataclass(frozen=True)
@@ -39,5 +40,5 @@ class ProjectWiki(Construct):
             project_id=props.project_id,
             wiki_id=self.wiki.id,
             path=props.page_path,
-            content=props.content,
+            content=literal(props.content),  # `${` in free text (a display name) must stay text
         )
