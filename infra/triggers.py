@@ -212,9 +212,6 @@ class PipelineTriggers(Construct):
             # The package is fetched by identity at deploy time: the roles must exist first.
             depends_on=grants,
         )
-        if p.private:
-            suppress(self.app, "CKV_AZURE_221", "Event Grid delivers only to public endpoints; in private mode the "
-                     "access restrictions admit only the AzureEventGrid service tag (default action Deny, Kudu too)")
         diagnostics(self, "function_diagnostics", target_resource_id=self.app.id, log_analytics_workspace_id=law)
         diagnostics(
             self, "storage_diagnostics", target_resource_id=f"{self.storage.id}/blobServices/default",

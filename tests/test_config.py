@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from infra.config import ConfigError, load_org
-from infra.naming import Namer, globally_unique_names
+from infra.naming import Namer
 from tests.conftest import REPO, TEAMS
 
 EXAMPLE = (TEAMS / "example.yaml").read_text()
