@@ -235,12 +235,13 @@ def new_team(
         path, _org = create_team_file(tdir, answers, force=force)
     out.print(f"[green]created[/green] {path}", highlight=False, soft_wrap=True)
     out.print("Next steps:", highlight=False)
+    t = f" --teams {tdir}" if teams else ""
     for step in (
         f"review {path} (every key: docs/configuration.md)",
-        "mlops-kit validate",
-        f"mlops-kit synth '{name}-*'",
-        "mlops-kit preflight          (can your identity deploy it?)",
-        f"mlops-kit diagram {name}      (docs/teams/{name}.md)",
+        f"mlops-kit validate{t}",
+        f"mlops-kit synth '{name}-*'{t}",
+        f"mlops-kit preflight --team {name}{t}    (can your identity deploy it?)",
+        f"mlops-kit diagram {name}{t}    (writes docs/teams/{name}.md)",
         f"open a pull request with {path}; after approval the kit's pipeline deploys '{name}-*'",
     ):
         out.print(f"  {step}", highlight=False, markup=False, soft_wrap=True)

@@ -64,6 +64,9 @@ def render(a: TeamAnswers) -> str:
             continue
         lines += [f"  {env}:", f"    subscription_id: {_q(e.subscription_id)}", "    network:", f"      mode: {_q(e.network)}"]
         lines += [f"      {f}: {_q(e.subnets[f])}" for f in SUBNET_FIELDS if e.subnets.get(f)]
+    envs = [env for env in ENV_ORDER if env in a.environments]
+    if envs and "prod" not in envs:  # the registry lives in prod by default; without prod, in the last env
+        lines += ["registry:                   # the team's shared model registry", f"  host_environment: {envs[-1]}"]
     return "\n".join(lines) + "\n"
 
 

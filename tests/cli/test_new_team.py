@@ -46,6 +46,15 @@ def test_creates_a_file_that_validates_with_the_org(cli, make_teams):
     assert sorted(p.name for p in teams.iterdir()) == ["example.yaml", "fraud.yaml", "platform.yaml"]
 
 
+@pytest.mark.parametrize("extra, host", [([], "dev"), (["--staging-subscription", SUB["staging"]], "staging")])
+def test_team_without_prod_hosts_its_registry_in_its_last_environment(cli, make_teams, extra, host):
+    teams = make_teams()
+    result = cli("new-team", "fraud", "--teams", teams, *flags(**{"--prod-subscription": None}), *extra)
+    assert result.exit_code == 0, result.output
+    team = next(tf.team for tf in load_org(teams).teams if tf.team.name == "fraud")
+    assert "prod" not in team.env_names and team.registry.host_environment == host
+
+
 def test_private_network_per_environment(cli, make_teams):
     teams = make_teams()
     subnet_flags = [x for f, flag in SUBNET_FLAGS.items() for x in (flag, f"prod={SUBNET}{f}")]
