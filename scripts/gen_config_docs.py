@@ -2,8 +2,8 @@
 
 Every key of platform.yaml and <team>.yaml gets a row: path, type (with the constraints the model
 enforces), default, whether it is required, and a description. Types, defaults and required-ness
-come from the models themselves; descriptions come from DESCRIPTIONS below, keyed by
-`Model.field` (infra/config.py carries no field descriptions). A field without a description is
+come from the models themselves; descriptions from `Field(description=...)` when a field has one,
+otherwise from DESCRIPTIONS below, keyed by `Model.field`. A field without a description is
 rendered as such and listed by `missing_descriptions()`, which a test keeps empty, as it keeps the
 committed file equal to this generator's output.
 
@@ -242,7 +242,7 @@ def rows(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, str, s
     for name, f in model.model_fields.items():
         tp = hints.get(name, f.annotation)
         path = f"{prefix}{name}"
-        description = DESCRIPTIONS.get(f"{model.__name__}.{name}", NO_DESCRIPTION)
+        description = f.description or DESCRIPTIONS.get(f"{model.__name__}.{name}", NO_DESCRIPTION)
         yield (path, type_text(tp, list(f.metadata)), _default_text(f), "yes" if f.is_required() else "no",
                description)
         sub, extra = _nested(tp)
