@@ -11,16 +11,15 @@ runs, so `mlops-kit validate` and `--help` stay fast: neither starts the jsii ru
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from scripts.entry import error, teams_dir, user_errors
 
 EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 1, 2, 3
 
@@ -36,39 +35,10 @@ Teams = Annotated[
 
 
 # ------------------------------------------------------------------ shared helpers
-# scripts.entry holds the same rules, but importing it imports the `stacks` package and with it
-# cdktf (starting the jsii runtime); commands that do not synthesize use these instead.
-def _teams_dir(teams: Path | None) -> Path:
-    return teams or Path(os.environ.get("MLOPS_KIT_TEAMS_DIR", "teams"))
-
-
-def _error(line: str) -> None:
-    console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """ConfigError (and SelectionError, when stack selection ran) -> one line each, exit 2."""
-    from infra.config import ConfigError
-
-    try:
-        yield
-    except ConfigError as e:
-        for line in e.lines:
-            _error(line)
-        raise typer.Exit(EXIT_USER_ERROR) from None
-    except ValueError as e:
-        selection = sys.modules.get("stacks.selection")
-        if selection is not None and isinstance(e, selection.SelectionError):
-            _error(str(e))
-            raise typer.Exit(EXIT_USER_ERROR) from None
-        raise
-
-
 def _load(teams: Path | None):
     from infra.config import load_org
 
-    return load_org(_teams_dir(teams))
+    return load_org(teams_dir(teams))
 
 
 def _find_team(org, name: str):
@@ -76,7 +46,7 @@ def _find_team(org, name: str):
         if tf.team.name == name:
             return tf.team
     known = ", ".join(tf.team.name for tf in org.teams) or "none"
-    _error(f"{org.root}: team {name!r} not found. Fix: use one of: {known} (or create it: mlops-kit new-team {name})")
+    error(f"{org.root}: team {name!r} not found. Fix: use one of: {known} (or create it: mlops-kit new-team {name})")
     raise typer.Exit(EXIT_USER_ERROR)
 
 
@@ -84,7 +54,7 @@ def _find_team(org, name: str):
 @app.command()
 def validate(teams: Teams = None) -> None:
     """Validate teams/*.yaml (fast: no synth, no jsii)."""
-    with _user_errors():
+    with user_errors():
         org = _load(teams)
     names = ", ".join(tf.team.name for tf in org.teams) or "no teams"
     out.print(f"[green]ok[/green] {org.root}/platform.yaml and {len(org.teams)} team file(s): {names}", soft_wrap=True)
@@ -102,7 +72,7 @@ def synth(
     from scripts.synth import synth as run_synth
     from stacks.selection import parse_patterns
 
-    with _user_errors():
+    with user_errors():
         org = _load(teams)
         with console.status("synth") as status:
             summaries, seconds = run_synth(
@@ -133,7 +103,7 @@ def _env_map(values: list[str] | None, flag: str, envs: list[str], allow_all: bo
         if not sep and allow_all:
             result.update(dict.fromkeys(envs, item))
         elif not sep or env not in ("dev", "staging", "prod"):
-            _error(f"new-team: {flag} {item!r}: expected ENV=VALUE with ENV dev, staging or prod. "
+            error(f"new-team: {flag} {item!r}: expected ENV=VALUE with ENV dev, staging or prod. "
                    f"Fix: e.g. {flag} prod=<value>")
             raise typer.Exit(EXIT_USER_ERROR)
         else:
@@ -175,8 +145,8 @@ def new_team(
     """
     from scripts.new_team import SUBNET_FIELDS, EnvAnswers, TeamAnswers, create_team_file, team_path
 
-    tdir = _teams_dir(teams)
-    with _user_errors():
+    tdir = teams_dir(teams)
+    with user_errors():
         team_path(tdir, name)  # reject a bad name before asking anything
     subs = {"dev": dev_subscription, "staging": staging_subscription, "prod": prod_subscription}
     values = {"--display-name": display_name, "--cost-center": cost_center,
@@ -187,7 +157,7 @@ def new_team(
         missing += ["--approvers"] if prod_subscription and not approvers else []
         for flag in missing:
             why = " (prod needs an approvers group)" if flag == "--approvers" else ""
-            _error(f"new-team: {flag}: missing{why}. Fix: pass {flag} <value>, or drop --yes to be asked")
+            error(f"new-team: {flag}: missing{why}. Fix: pass {flag} <value>, or drop --yes to be asked")
         if missing:
             raise typer.Exit(EXIT_USER_ERROR)
     else:
@@ -222,7 +192,7 @@ def new_team(
                 if not yes:
                     chosen[f] = typer.prompt(f"{f} of {env} (a subnet resource id)")
                 else:
-                    _error(f"new-team: {SUBNET_FLAGS[f]}: {env} is private and needs its subnet. "
+                    error(f"new-team: {SUBNET_FLAGS[f]}: {env} is private and needs its subnet. "
                            f"Fix: pass {SUBNET_FLAGS[f]} {env}=<subnet resource id>")
                     raise typer.Exit(EXIT_USER_ERROR)
         env_answers[env] = EnvAnswers(subscription_id=subs[env] or "", network=mode, subnets=chosen)
@@ -231,7 +201,7 @@ def new_team(
         data_scientists=values["--data-scientists"] or "", app_developers=values["--app-developers"] or "",
         approvers=approvers, environments=env_answers,
     )
-    with _user_errors():
+    with user_errors():
         path, _org = create_team_file(tdir, answers, force=force)
     out.print(f"[green]created[/green] {path}", highlight=False, soft_wrap=True)
     out.print("Next steps:", highlight=False)
@@ -268,7 +238,7 @@ def preflight(
     """
     from scripts import preflight as pf
 
-    with _user_errors():
+    with user_errors():
         org = _load(teams)
         for name in team or []:
             _find_team(org, name)
@@ -285,7 +255,7 @@ def preflight(
     counts = {s: sum(c.status == s for c in checks) for s in ("passed", "failed", "skipped")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     if pf.failed(checks):
-        _error(f"preflight: {summary}. Fix: apply the fixes above, then run mlops-kit preflight again")
+        error(f"preflight: {summary}. Fix: apply the fixes above, then run mlops-kit preflight again")
         raise typer.Exit(EXIT_FINDINGS)
     out.print(f"[green]ok[/green] preflight: {summary}", soft_wrap=True)
 
@@ -300,7 +270,7 @@ def diagram(
     """Write docs/teams/TEAM.md: the team's environment as a Mermaid diagram with links (prints the path)."""
     from infra.diagram import wiki_page
 
-    with _user_errors():
+    with user_errors():
         org = _load(teams)
     model = _find_team(org, team)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -322,10 +292,10 @@ def bench(ctx: typer.Context) -> None:
     except ModuleNotFoundError as e:
         if e.name != "scripts.bench":
             raise
-        _error("bench: scripts/bench.py is not in this checkout. Fix: update the kit (git pull), then retry")
+        error("bench: scripts/bench.py is not in this checkout. Fix: update the kit (git pull), then retry")
         raise typer.Exit(EXIT_TOOL_FAILURE) from None
     if not callable(getattr(bench_module, "main", None)):
-        _error("bench: scripts/bench.py has no main(argv). Fix: update the kit (git pull), then retry")
+        error("bench: scripts/bench.py has no main(argv). Fix: update the kit (git pull), then retry")
         raise typer.Exit(EXIT_TOOL_FAILURE)
     rc = bench_module.main(list(ctx.args))
     raise typer.Exit(rc if isinstance(rc, int) else 0)
@@ -349,10 +319,10 @@ def main() -> None:
             print(e.format_message())
             sys.exit(EXIT_USER_ERROR)
         cmd = ctx.command_path if ctx is not None else "mlops-kit"
-        _error(f"{cmd}: {e.format_message().rstrip('.')}. Fix: see {cmd} --help")
+        error(f"{cmd}: {e.format_message().rstrip('.')}. Fix: see {cmd} --help")
         sys.exit(getattr(e, "exit_code", EXIT_USER_ERROR))
     except (typer.Abort, KeyboardInterrupt, EOFError):
-        _error("interrupted, nothing was written. Fix: run the command again (new-team: pass values as flags with --yes)")
+        error("interrupted, nothing was written. Fix: run the command again (new-team: pass values as flags with --yes)")
         sys.exit(EXIT_USER_ERROR)
     sys.exit(rc if isinstance(rc, int) else 0)
 

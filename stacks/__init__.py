@@ -2,23 +2,25 @@
 
 Stacks compose constructs and pick the backend; they never build raw resources beyond the resource
 group, and they never read files (config arrives as validated models).
+
+cdktf is imported only inside `build_app`: importing this package (for `stack_plan`, or
+`stacks.selection` from the CLI) must not start the jsii runtime.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # jsii prints a large end-of-life banner on Node 20 at every run; silence exactly that (Node 20 only).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from dataclasses import dataclass  # noqa: E402
-
-from cdktf import App, Aspects, TerraformStack  # noqa: E402
-
 from infra.config import Org, Team  # noqa: E402
-from infra.tags import TaggingAspect, standard_tags  # noqa: E402
-from stacks.backend import announce_local_state  # noqa: E402
 from stacks.selection import CONTEXT_KEY, ENV_VAR, parse_patterns, select  # noqa: E402
+
+if TYPE_CHECKING:
+    from cdktf import App, TerraformStack
 
 BOOTSTRAP = "platform-bootstrap"
 
@@ -50,6 +52,10 @@ def build_app(org: Org, app: App | None = None, patterns: list[str] | None = Non
     Stacks that are built together get dependencies in deploy order (bootstrap, then each team's
     shared stack, its environments, then its devops stack), so `cdktf deploy` applies them in that order.
     """
+    from cdktf import App
+
+    from stacks.backend import announce_local_state
+
     app = app or App()
     if patterns is None:
         patterns = parse_patterns(os.environ.get(ENV_VAR)) or parse_patterns(app.node.try_get_context(CONTEXT_KEY))
@@ -70,6 +76,9 @@ def build_app(org: Org, app: App | None = None, patterns: list[str] | None = Non
 
 
 def _build(app: App, org: Org, p: PlannedStack) -> TerraformStack:
+    from cdktf import Aspects
+
+    from infra.tags import TaggingAspect, standard_tags
     from stacks.bootstrap import BootstrapStack
     from stacks.devops import DevopsStack
     from stacks.environment import EnvironmentStack

@@ -1,7 +1,7 @@
 """Stack `platform-bootstrap`: the storage that holds every other stack's Terraform state.
 
 It keeps its own state locally (it cannot store state in storage it has not created yet): run it
-once, commit nothing from it, and keep `terraform.platform-bootstrap.tfstate` safe (docs/deploy.md).
+once, commit nothing from it, and keep `terraform.platform-bootstrap.tfstate` (project root) safe.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from infra.config import Platform
 from infra.interfaces import PROTECTED, delete_lock
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import suppress
+from stacks.backend import local_state_path
 from stacks.providers import azurerm_provider
 
 NAME = "platform-bootstrap"
@@ -25,7 +26,7 @@ class BootstrapStack(TerraformStack):
         state = platform.state
         assert state is not None, "the bootstrap stack is only built when platform.yaml has `state:`"
         location = state.location or platform.default_location
-        LocalBackend(self, path=f"terraform.{NAME}.tfstate")
+        LocalBackend(self, path=local_state_path(NAME))
         azurerm_provider(self, subscription_id=state.subscription_id, tenant_id=platform.tenant_id)
         rg = az.ResourceGroup(self, "resource_group", name=state.resource_group, location=location)
         account = secure_storage_account(

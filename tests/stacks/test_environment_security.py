@@ -201,7 +201,7 @@ def test_backend_per_stack_with_entra_auth(example):
     for name, stack in example.items():
         backend = stack["terraform"]["backend"]
         if name == "platform-bootstrap":
-            assert backend == {"local": {"path": "terraform.platform-bootstrap.tfstate"}}
+            assert backend == {"local": {"path": "../../../terraform.platform-bootstrap.tfstate"}}
             continue
         assert backend["azurerm"]["key"] == f"{name}.tfstate"
         assert backend["azurerm"]["use_azuread_auth"] is True

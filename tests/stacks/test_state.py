@@ -14,6 +14,7 @@ def test_local_state_without_backend_settings(make_teams, tmp_path, capsys):
     out = synth_dir(teams, tmp_path / "out")
     assert "platform-bootstrap" not in out  # nothing to bootstrap
     for name, stack in out.items():
-        assert stack["terraform"]["backend"] == {"local": {"path": f"terraform.{name}.tfstate"}}
+        # outside cdktf.out/, which every synth replaces
+        assert stack["terraform"]["backend"] == {"local": {"path": f"../../../terraform.{name}.tfstate"}}
     notes = [x for x in capsys.readouterr().err.splitlines() if "local state" in x]
     assert len(notes) == 1
