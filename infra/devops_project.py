@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
+from infra.interfaces import PROTECTED
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class DevopsProject(Construct):
             version_control="Git",
             work_item_template="Agile",
             features=dict(props.features),
+            lifecycle=PROTECTED,  # deleting a project deletes its repos, pipelines and history
         )
         pid = self.project.id
         self.entra_groups: dict[str, ado.Group] = {

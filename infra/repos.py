@@ -4,6 +4,14 @@
 seeded files (pipelines, READMEs, contract check) in the kit's commit. Branch policies on main:
 at least N reviewers, the last pusher cannot approve, votes reset on push, and the repo's CI
 pipeline must pass (build validation).
+
+Who owns a seeded file afterwards:
+- the kit owns the pipelines (`pipelines/`) and the contract checker (`contract/contract_check.py`
+  and its schema): Terraform keeps them as the kit renders them, so a kit upgrade reaches every
+  team and a pipeline cannot quietly lose its contract check;
+- the team owns everything else (starter code, READMEs, the contract files, sample data): the kit
+  writes it once and ignores later edits (`ignore_changes = [content]`).
+Repositories are `prevent_destroy`: their history is the team's work.
 """
 
 from __future__ import annotations
@@ -11,11 +19,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
+from infra.interfaces import PROTECTED
 
 MAIN = "refs/heads/main"
+KIT_OWNED = ("pipelines/", "contract/contract_check.py", "contract/model-contract.schema.json")
+SEED_ONCE = TerraformResourceLifecycle(ignore_changes=["content", "commit_message"])
+
+
+def kit_owned(path: str) -> bool:
+    return path.startswith(KIT_OWNED)
 
 
 def repository_name(team: str, key: str) -> str:
@@ -40,6 +56,7 @@ class TeamRepos(Construct):
                 project_id=props.project_id,
                 name=repository_name(props.team, key),
                 initialization=ado.GitRepositoryInitialization(init_type="Clean"),
+                lifecycle=PROTECTED,
             )
             self.repositories[key] = repo
             for path, content in sorted(files.items()):
@@ -52,6 +69,7 @@ class TeamRepos(Construct):
                     branch=MAIN,
                     commit_message=f"mlops-kit: seed {path}",
                     overwrite_on_create=False,  # never clobber a file the team already has
+                    lifecycle=None if kit_owned(path) else SEED_ONCE,
                 )
 
 

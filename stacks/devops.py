@@ -16,6 +16,7 @@ from infra.bindings import azuredevops as ado
 from infra.config import Org, Team
 from infra.devops_access import TriggerAccess, TriggerAccessProps
 from infra.devops_project import DevopsProject, DevopsProjectProps
+from infra.diagram import wiki_page
 from infra.environments import Approval, BusinessHours, EnvironmentsProps, GatedEnvironments
 from infra.ml_workspace import COMPUTE_CLUSTER_NAME
 from infra.naming import Namer
@@ -28,6 +29,7 @@ from infra.service_connections import (
     identity_id,
     read_identity,
 )
+from infra.wiki import ProjectWiki, ProjectWikiProps
 from stacks.backend import use_backend
 from stacks.seed_files import seed_files
 
@@ -163,6 +165,10 @@ class DevopsStack(TerraformStack):
                 trigger_principal_ids=trigger_identities,
                 queueable={k: pipelines.definitions[k] for k in ("training", "release")},
             ),
+        )
+        ProjectWiki(
+            self, "wiki",
+            ProjectWikiProps(project_id=pid, content=wiki_page(org, team), wiki_name=f"{team.project_name}.wiki"),
         )
         TerraformOutput(self, "project_id", value=pid)
         for key, repo in repos.repositories.items():

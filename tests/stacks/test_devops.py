@@ -281,3 +281,25 @@ def test_trigger_functions_may_queue_training_and_release_only(devops):
               for p in resources(devops, "azuredevops_build_definition_permissions").values()}
     assert set(queued) == {"example-training", "example-release"}
     assert all(p["QueueBuilds"] == "Allow" and "EditBuildDefinition" not in p for p in queued.values())
+
+
+def test_the_kit_owns_pipelines_and_checker_the_team_owns_the_rest(devops):
+    files = resources(devops, "azuredevops_git_repository_file").values()
+    for f in files:
+        ignored = f.get("lifecycle", {}).get("ignore_changes", [])
+        kit = f["file"].startswith("pipelines/") or f["file"] in (
+            "contract/contract_check.py", "contract/model-contract.schema.json")
+        assert (ignored == []) is kit, f["file"]
+        if not kit:
+            assert "content" in ignored
+    assert {f["file"] for f in files if not f.get("lifecycle")} >= {"pipelines/release.yml", "contract/contract_check.py"}
+
+
+def test_project_and_repositories_are_never_destroyed_by_accident(devops):
+    assert one(devops, "azuredevops_project")["lifecycle"]["prevent_destroy"] is True
+    assert all(r["lifecycle"]["prevent_destroy"] is True for r in resources(devops, "azuredevops_git_repository").values())
+
+
+def test_wiki_explains_the_environment(devops):
+    (page,) = resources(devops, "azuredevops_wiki_page").values()
+    assert "::: mermaid" in page["content"] and "example-model" in page["content"]
