@@ -36,7 +36,7 @@ def deploy_chain(env_names: Sequence[str]) -> list[str]:
 def pipeline_specs(env_names: Sequence[str]) -> list[PipelineSpec]:
     envs = tuple(env_names)
     return [
-        PipelineSpec("model-ci", "model", "pipelines/model-ci.yml", True, ("dev",)),
+        PipelineSpec("model-ci", "model", "pipelines/model-ci.yml", True, ("dev",), (), ("app",)),
         PipelineSpec("training", "model", "pipelines/training.yml", False, envs),
         PipelineSpec("release", "model", "pipelines/release.yml", False, envs, tuple(deploy_chain(envs)), ("app",)),
         PipelineSpec("app-ci", "app", "pipelines/app-ci.yml", True, ("dev",)),

@@ -126,15 +126,6 @@ def test_each_pipeline_is_authorized_for_exactly_what_its_yaml_uses(devops):
         assert granted[pipeline].get("environment", set()) == used["environments"], pipeline
 
 
-def test_release_may_check_out_the_app_repository(devops):
-    auths = [a for a in resources(devops, "azuredevops_pipeline_authorization").values() if a["type"] == "repository"]
-    (auth,) = auths
-    app = names(devops, "azuredevops_git_repository", "name")["example-app"]
-    assert auth["resource_id"].endswith(f"azuredevops_git_repository.{app}.id}}")
-    release = names(devops, "azuredevops_build_definition", "name")["example-release"]
-    assert address_of(auth["pipeline_id"]) == release
-
-
 def test_every_build_definition_points_at_a_seeded_file(devops):
     files = seeded(devops)
     for d in resources(devops, "azuredevops_build_definition").values():
@@ -303,3 +294,28 @@ def test_project_and_repositories_are_never_destroyed_by_accident(devops):
 def test_wiki_explains_the_environment(devops):
     (page,) = resources(devops, "azuredevops_wiki_page").values()
     assert "::: mermaid" in page["content"] and "example-model" in page["content"]
+
+
+def _steps_text(doc: dict) -> str:
+    return " ".join(str(v) for key in ("script", "inlineScript") for v in walk(doc, key))
+
+
+def test_all_three_pipelines_run_the_contract_checker_and_publish_results(devops):
+    docs = pipelines(devops)
+    for name, command in (("example-model-ci", "export"), ("example-model-ci", "check"),
+                          ("example-app-ci", "check"), ("example-release", "check")):
+        text = _steps_text(docs[name])
+        assert f"contract_check.py {command}" in text.replace("\n", " ").replace('" ', " ").replace('"', ""), (
+            name, command)
+        published = [t for t in walk(docs[name], "task") if t == "PublishTestResults@2"]
+        assert published, name
+    # model-ci refuses to register a model the app's contract rejects
+    stages = {s["stage"]: s for s in docs["example-model-ci"]["stages"]}
+    assert stages["Register"]["dependsOn"] == "ContractCheck"
+
+
+def test_model_ci_and_release_may_check_out_the_app_repository(devops):
+    definitions = {a: d["name"] for a, d in resources(devops, "azuredevops_build_definition").items()}
+    readers = {definitions[address_of(a["pipeline_id"])] for a in resources(devops, "azuredevops_pipeline_authorization").values()
+               if a["type"] == "repository"}
+    assert readers == {"example-model-ci", "example-release"}
