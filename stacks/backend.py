@@ -8,7 +8,6 @@ from cdktf import AzurermBackend, LocalBackend, TerraformStack
 
 from infra.config import Platform
 
-
 # Terraform runs in cdktf.out/stacks/<stack>/, which every synth replaces: local state lives three
 # levels up, in the project root, where no synth touches it (and .gitignore keeps it out of git).
 LOCAL_STATE_DIR = "../../.."
