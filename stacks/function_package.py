@@ -179,5 +179,10 @@ def function_package_asset(scope: Construct, source: Path = FUNCTION_DIR) -> str
             file=sys.stderr,
         )
         return None
-    asset = TerraformAsset(scope, "function_package", path=str(build_package(source)), type=AssetType.FILE)
+    package = build_package(source)
+    # The package's own content hash names the asset folder: cdktf's default hashes the absolute
+    # path, which would make the synthesized JSON differ between checkouts.
+    asset = TerraformAsset(
+        scope, "function_package", path=str(package), type=AssetType.FILE, asset_hash=package.stem.upper()
+    )
     return asset.path

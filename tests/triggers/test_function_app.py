@@ -205,5 +205,7 @@ def test_code_is_deployed_from_the_synthesized_asset(example, example_out):
         path = stack_dir(example_out, name) / app["zip_deploy_file"]
         assert app["zip_deploy_file"].startswith("assets/function_package/") and path.is_file()
         assert path.read_bytes() == (CACHE_DIR / path.name).read_bytes()  # the cached build, copied
+        # named by the package's content hash, not by where the checkout lives: the same JSON everywhere
+        assert path.parent.name == path.stem.upper()
         # azurerm 4.55 pushes the zip with the site's publishing credentials (docs/event-flow.md).
         assert app["webdeploy_publish_basic_authentication_enabled"] is True
