@@ -4,7 +4,8 @@ Every measurement runs in a fresh subprocess that does what `python main.py` doe
 `build_app` + `synth` into a temporary outdir), so the interpreter start, the jsii kernel start and
 the import of the azurerm bindings are paid each time, as with `cdktf synth`. Cells:
 
-  floor           `import infra.azurerm` + an empty `App().synth()` with one empty TerraformStack
+  floor           `import infra.azurerm` + an empty `App().synth()` with one empty TerraformStack,
+                  with the garbage collector paused as `build_app` does
   all stacks      every stack of the org (bootstrap + 3 environments per team, + whatever exists)
   one stack       `MLOPS_KIT_STACKS=t001-dev`
 
@@ -141,12 +142,15 @@ def worker(mode: str, teams_dir: Path, outdir: Path) -> dict:
     if mode == FLOOR:
         from cdktf import App, TerraformStack
 
-        lap("import cdktf")
-        import infra.azurerm  # noqa: F401
+        from stacks import without_gc_pauses
 
-        lap("import azurerm")
-        app = App(outdir=str(outdir))
-        TerraformStack(app, "empty")
+        lap("import cdktf")
+        with without_gc_pauses():  # the same garbage-collector policy as build_app: a fair floor
+            import infra.azurerm  # noqa: F401
+
+            lap("import azurerm")
+            app = App(outdir=str(outdir))
+            TerraformStack(app, "empty")
         app.synth()
         lap("synth")
     else:

@@ -55,12 +55,12 @@ def build_app(org: Org, app: App | None = None, patterns: list[str] | None = Non
     Stacks that are built together get dependencies in deploy order (bootstrap, then each team's
     shared stack, its environments, then its devops stack), so `cdktf deploy` applies them in that order.
     """
-    with _without_gc_pauses():
+    with without_gc_pauses():
         return _build_app(org, app, patterns)
 
 
 @contextmanager
-def _without_gc_pauses() -> Iterator[None]:
+def without_gc_pauses() -> Iterator[None]:
     """Build with Python's cyclic garbage collector paused, then freeze what was built.
 
     Importing the azurerm bindings loads ~1,500 modules and the stacks hold hundreds of thousands of
