@@ -67,6 +67,13 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccountNetworkRules,
 )
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
+from cdktf_cdktf_provider_azurerm.storage_management_policy import (
+    StorageManagementPolicy,
+    StorageManagementPolicyRule,
+    StorageManagementPolicyRuleActions,
+    StorageManagementPolicyRuleActionsBaseBlob,
+    StorageManagementPolicyRuleFilters,
+)
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
 __all__ = [
@@ -105,6 +112,11 @@ __all__ = [
     "StorageAccountBlobPropertiesDeleteRetentionPolicy",
     "StorageAccountNetworkRules",
     "StorageContainer",
+    "StorageManagementPolicy",
+    "StorageManagementPolicyRule",
+    "StorageManagementPolicyRuleActions",
+    "StorageManagementPolicyRuleActionsBaseBlob",
+    "StorageManagementPolicyRuleFilters",
     "UserAssignedIdentity",
     "EventgridSystemTopic",
     "EventgridSystemTopicIdentity",

@@ -31,6 +31,9 @@ from infra.suppressions import suppress
 FUNCTION_NAME = "pipeline_trigger"
 DEPLOYMENT_CONTAINER = "app-package"
 IDEMPOTENCY_CONTAINER = "trigger-idempotency"
+# Event Grid stops redelivering after event_time_to_live (at most 24 h): claims older than this
+# protect nothing, and a lifecycle rule deletes them.
+CLAIM_RETENTION_DAYS = 7
 PYTHON_VERSION = "3.11"
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
@@ -126,6 +129,20 @@ class PipelineTriggers(Construct):
         self.idempotency_container = az.StorageContainer(
             self, "idempotency_container", name=IDEMPOTENCY_CONTAINER, storage_account_id=self.storage.id,
             container_access_type="private",
+        )
+        az.StorageManagementPolicy(
+            self, "claims_cleanup", storage_account_id=self.storage.id,
+            rule=[az.StorageManagementPolicyRule(
+                name="delete-old-event-claims", enabled=True,
+                filters=az.StorageManagementPolicyRuleFilters(
+                    blob_types=["blockBlob"], prefix_match=[f"{IDEMPOTENCY_CONTAINER}/"]
+                ),
+                actions=az.StorageManagementPolicyRuleActions(
+                    base_blob=az.StorageManagementPolicyRuleActionsBaseBlob(
+                        delete_after_days_since_modification_greater_than=CLAIM_RETENTION_DAYS
+                    )
+                ),
+            )],
         )
         suppress(self.storage, "CKV_MLK_6", "holds no data worth keeping: the code package (rebuilt at every synth), "
                  "the Functions host's locks and keys, and event claims that only matter while Event Grid retries; "

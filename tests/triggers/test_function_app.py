@@ -209,3 +209,16 @@ def test_code_is_deployed_from_the_synthesized_asset(example, example_out):
         assert path.parent.name == path.stem.upper()
         # azurerm 4.55 pushes the zip with the site's publishing credentials (docs/event-flow.md).
         assert app["webdeploy_publish_basic_authentication_enabled"] is True
+
+
+def test_old_event_claims_are_deleted_after_event_grid_stops_retrying(example):
+    from infra.triggers import CLAIM_RETENTION_DAYS
+
+    for name in ENV_STACKS:
+        (policy,) = resources(example[name], "azurerm_storage_management_policy").values()
+        (rule,) = policy["rule"]
+        assert rule["enabled"] is True
+        assert rule["filters"]["prefix_match"] == [f"{IDEMPOTENCY_CONTAINER}/"]
+        assert rule["actions"]["base_blob"]["delete_after_days_since_modification_greater_than"] == CLAIM_RETENTION_DAYS
+        # Event Grid's time to live is at most a day: a claim outlives every redelivery it guards
+        assert CLAIM_RETENTION_DAYS * 24 * 60 > 1440
