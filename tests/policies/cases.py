@@ -146,7 +146,8 @@ def devops_stack(app: App, name: str = "case-ado") -> None:
                credentials=ado.ServiceendpointAzurermCredentials(serviceprincipalid="client-id"))
     expect(name, "azuredevops_serviceendpoint_azurerm.conn_ok", "CKV_MLK_7", PASSED)
     leaky = connection("conn_with_key", service_endpoint_authentication_scheme="WorkloadIdentityFederation")
-    leaky.add_override("credentials", [{"serviceprincipalid": "client-id", "serviceprincipalkey": "not-a-real-secret"}])
+    # a key wired in from a variable: no literal secret in the test, still a key in the connection
+    leaky.add_override("credentials", [{"serviceprincipalid": "client-id", "serviceprincipalkey": "${var.sp_key}"}])
     expect(name, "azuredevops_serviceendpoint_azurerm.conn_with_key", "CKV_MLK_7", FAILED)
     connection("conn_secret_scheme", service_endpoint_authentication_scheme="ServicePrincipal")
     expect(name, "azuredevops_serviceendpoint_azurerm.conn_secret_scheme", "CKV_MLK_7", FAILED)
@@ -164,7 +165,7 @@ def devops_stack(app: App, name: str = "case-ado") -> None:
     group("vars_secret_inline", [ado.VariableGroupVariable(name="db-password", is_secret=True)])
     expect(name, "azuredevops_variable_group.vars_secret_inline", "CKV_MLK_8", FAILED)
     leaked = group("vars_secret_value", [ado.VariableGroupVariable(name="token")])
-    leaked.add_override("variable", [{"name": "token", "secret_value": "not-a-real-secret", "is_secret": True}])
+    leaked.add_override("variable", [{"name": "token", "secret_value": "${var.token}", "is_secret": True}])
     expect(name, "azuredevops_variable_group.vars_secret_value", "CKV_MLK_8", FAILED)
 
 
