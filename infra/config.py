@@ -203,8 +203,11 @@ class Registry(Strict):
     location: Location | None = None
 
 
+TEAM_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+
+
 class Team(Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
+    name: Annotated[str, StringConstraints(pattern=TEAM_NAME_PATTERN)]
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     cost_center: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     groups: Groups
@@ -286,7 +289,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(top)"
 
 
-def _fix_for(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def _fix_for(err: dict[str, Any]) -> tuple[str, str]:
     """(message, fix) for one pydantic error."""
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
     if kind == "value_error":
@@ -308,11 +311,11 @@ def _fix_for(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     return msg[0].lower() + msg[1:], "correct the value"
 
 
-def _lines(path: Path, exc: ValidationError, model: type[BaseModel]) -> list[str]:
+def _lines(path: Path, exc: ValidationError) -> list[str]:
     out = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        problem, fix = _fix_for(err, model)
+        problem, fix = _fix_for(err)
         text = str((err.get("ctx") or {}).get("error", ""))
         if text.startswith("@"):  # our cross-field validators name their own field, relative to loc
             loc = loc + tuple(text[1:].split("|", 1)[0].split("."))
@@ -324,14 +327,14 @@ def load_platform(path: Path) -> Platform:
     try:
         return Platform.model_validate(_read_yaml(path))
     except ValidationError as e:
-        raise ConfigError(_lines(path, e, Platform)) from None
+        raise ConfigError(_lines(path, e)) from None
 
 
 def load_team(path: Path, platform: Platform) -> Team:
     try:
         team = Team.model_validate(_read_yaml(path))
     except ValidationError as e:
-        raise ConfigError(_lines(path, e, Team)) from None
+        raise ConfigError(_lines(path, e)) from None
     problems = []
     for env in [*team.env_names, "shared"]:
         namer = Namer(platform.naming_prefix, team.name, env)
@@ -389,6 +392,6 @@ def _collisions(teams: list[TeamFile], platform: Platform) -> list[str]:
 
 def ensure_valid_name(name: str) -> str | None:
     """Why `name` cannot be a team name, or None (used by `mlops-kit new-team`)."""
-    return None if re.fullmatch(r"[a-z][a-z0-9-]{0,30}[a-z0-9]", name) else (
+    return None if re.match(TEAM_NAME_PATTERN, name) else (
         "use 2-32 lowercase letters, digits and hyphens, starting with a letter"
     )
