@@ -1,8 +1,16 @@
-"""cdktf entry point: load the teams' config and build the stacks. Nothing else lives here."""
+"""cdktf entry point: load the teams' config and build the stacks. Nothing else lives here.
+
+The one place `cdktf synth` reads the stack selection (MLOPS_KIT_STACKS or the `stacks` context);
+`build_app` gets it as an argument.
+"""
 
 from infra.config import load_org
-from scripts.entry import teams_dir, user_errors
+from scripts.entry import stack_patterns, teams_dir, user_errors  # importing it also silences jsii's Node 20 banner
 from stacks import build_app
 
 with user_errors():
-    build_app(load_org(teams_dir())).synth()
+    org = load_org(teams_dir())  # a config mistake is reported before jsii starts
+    from cdktf import App  # jsii starts here
+
+    app = App()
+    build_app(org, app=app, patterns=stack_patterns(app)).synth()

@@ -159,13 +159,14 @@ def worker(mode: str, teams_dir: Path, outdir: Path) -> dict:
         lap("import config")
         from cdktf import App
 
+        from scripts.entry import stack_patterns
         from stacks import build_app
 
         lap("import cdktf")
         org = load_org(teams_dir)
         lap("load_org")
         app = App(outdir=str(outdir))
-        build_app(org, app=app)  # selection from MLOPS_KIT_STACKS, as in main.py
+        build_app(org, app=app, patterns=stack_patterns(app))  # MLOPS_KIT_STACKS, as in main.py
         lap("build_app")
         app.synth()
         lap("synth")

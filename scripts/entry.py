@@ -12,9 +12,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra.config import ConfigError
-from stacks.selection import SelectionError
+from stacks.selection import CONTEXT_KEY, ENV_VAR, SelectionError, parse_patterns
+
+if TYPE_CHECKING:
+    from cdktf import App
+
+# jsii prints a large end-of-life banner on Node 20 at every run; silence exactly that (Node 20 only).
+# Set here, in what every entry point imports, before any of them starts jsii.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 TEAMS_DIR_VAR = "MLOPS_KIT_TEAMS_DIR"
 EXIT_USER_ERROR = 2
@@ -23,6 +31,14 @@ EXIT_USER_ERROR = 2
 def teams_dir(override: Path | None = None) -> Path:
     """`--teams`, else MLOPS_KIT_TEAMS_DIR, else ./teams."""
     return override or Path(os.environ.get(TEAMS_DIR_VAR, "teams"))
+
+
+def stack_patterns(app: App) -> list[str] | None:
+    """The stacks the user asked for: MLOPS_KIT_STACKS, else the cdktf context key `stacks`, else None (all).
+
+    Read only by entry points (main.py, `mlops-kit synth`, bench); `build_app` takes the result as an argument.
+    """
+    return parse_patterns(os.environ.get(ENV_VAR)) or parse_patterns(app.node.try_get_context(CONTEXT_KEY))
 
 
 def error(line: str) -> None:

@@ -37,12 +37,16 @@ def summarize(outdir: Path) -> list[StackSummary]:
 
 
 def synth(org: Org, outdir: Path, patterns: list[str] | None = None, progress=None) -> tuple[list[StackSummary], float]:
-    """Build and synthesize the selected stacks into `outdir`; returns the summary and seconds taken."""
+    """Build and synthesize the selected stacks into `outdir`; returns the summary and seconds taken.
+
+    `patterns` None: what MLOPS_KIT_STACKS (or the `stacks` context) selects, else every stack.
+    """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     say("starting the jsii runtime and loading the azurerm bindings (takes several seconds)")
     from cdktf import App
 
+    from scripts.entry import stack_patterns
     from stacks import build_app
 
     outdir = outdir.resolve()
@@ -50,7 +54,7 @@ def synth(org: Org, outdir: Path, patterns: list[str] | None = None, progress=No
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         app = App(outdir=str(staging))
-        build_app(org, app=app, patterns=patterns)
+        build_app(org, app=app, patterns=patterns if patterns is not None else stack_patterns(app))
         say(f"synthesizing {len(app.node.children)} stacks")
         app.synth()
         old = outdir.with_name(f".{outdir.name}.old")

@@ -1,7 +1,8 @@
 """Stack classes and `build_app`: which stacks exist for an organization, and building them.
 
 Stacks compose constructs and pick the backend; they never build raw resources beyond the resource
-group, and they never read files (config arrives as validated models).
+group, and they never read files or the environment (config arrives as validated models, the stack
+patterns as an argument: only the entry points, main.py and scripts/, read MLOPS_KIT_STACKS).
 
 cdktf is imported only inside `build_app`: importing this package (for `stack_plan`, or
 `stacks.selection` from the CLI) must not start the jsii runtime.
@@ -10,17 +11,13 @@ cdktf is imported only inside `build_app`: importing this package (for `stack_pl
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-# jsii prints a large end-of-life banner on Node 20 at every run; silence exactly that (Node 20 only).
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
-from infra.config import Org, Team  # noqa: E402
-from stacks.selection import CONTEXT_KEY, ENV_VAR, parse_patterns, select  # noqa: E402
+from infra.config import Org, Team
+from stacks.selection import select
 
 if TYPE_CHECKING:
     from cdktf import App, TerraformStack
@@ -50,7 +47,11 @@ def stack_plan(org: Org) -> list[PlannedStack]:
 
 
 def build_app(org: Org, app: App | None = None, patterns: list[str] | None = None) -> App:
-    """Construct the selected stacks (all by default) of `org` in `app`.
+    """Construct the stacks of `org` matching `patterns` (None: every stack) in `app`.
+
+    The patterns are an argument, never read here: the entry points get them from MLOPS_KIT_STACKS
+    or the cdktf context (`scripts.entry.stack_patterns`), so an exported variable cannot change
+    what a caller such as a test fixture builds.
 
     Stacks that are built together get dependencies in deploy order (bootstrap, then each team's
     shared stack, its environments, then its devops stack), so `cdktf deploy` applies them in that order.
@@ -84,8 +85,6 @@ def _build_app(org: Org, app: App | None, patterns: list[str] | None) -> App:
     from stacks.backend import announce_local_state
 
     app = app or App()
-    if patterns is None:
-        patterns = parse_patterns(os.environ.get(ENV_VAR)) or parse_patterns(app.node.try_get_context(CONTEXT_KEY))
     plan = stack_plan(org)
     chosen = set(select([p.name for p in plan], patterns))
     announce_local_state(org.platform)
@@ -123,10 +122,15 @@ def _build(app: App, org: Org, p: PlannedStack) -> TerraformStack:
         env = p.env or "all"
         network = p.team.environments[p.env].network.mode if p.env else None
         stack = (
-            EnvironmentStack(app, p.name, org, p.team, p.env) if p.kind == "env" else DevopsStack(app, p.name, org, p.team)
+            EnvironmentStack(app, p.name, org, p.team, p.env)
+            if p.kind == "env"
+            else DevopsStack(app, p.name, org, p.team)
         )
         tags = standard_tags(
-            team=p.team.name, env=env, cost_center=p.team.cost_center, defaults=org.platform.default_tags,
+            team=p.team.name,
+            env=env,
+            cost_center=p.team.cost_center,
+            defaults=org.platform.default_tags,
             network=network,
         )
     Aspects.of(stack).add(TaggingAspect(tags))

@@ -1,5 +1,9 @@
 """Shared fixtures: real config loading and real cdktf synth of whole organizations.
 
+Every fixture reads the frozen fixture org in tests/fixtures/org (platform.yaml + example.yaml), never
+the live teams/: a fork adds its own team files there, and that must change no test result
+(tests/test_fork_safety.py proves it). The real teams/ is checked by validate, synth and scan in CI.
+
 Synth runs in-process through the same `build_app` that `main.py` calls; the jsii runtime starts
 once per test session, so fixtures that synthesize are session-scoped.
 """
@@ -14,10 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from infra.config import Org, Team
+
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 REPO = Path(__file__).resolve().parent.parent
-TEAMS = REPO / "teams"
+ORG = REPO / "tests" / "fixtures" / "org"  # the frozen fixture org: what assertions read
+TEAMS = ORG  # older name of the same folder; it is NOT the live teams/
 SHARED = REPO.parent / "shared"
 
 Synth = dict[str, dict]
@@ -37,9 +44,9 @@ def synth_dir(teams_dir: Path, outdir: Path, patterns: list[str] | None = None) 
 
 @pytest.fixture(scope="session")
 def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """cdktf.out of the repository's own teams/ (the example team and platform bootstrap)."""
+    """cdktf.out of the fixture org (the example team and platform bootstrap), every stack."""
     out = tmp_path_factory.mktemp("example") / "cdktf.out"
-    synth_dir(TEAMS, out)
+    synth_dir(ORG, out)
     return out
 
 
@@ -50,11 +57,11 @@ def example(example_out: Path) -> Synth:
 
 @pytest.fixture()
 def make_teams(tmp_path: Path) -> Callable[..., Path]:
-    """Copy teams/ to a temp folder, then apply {relative file: YAML text or None to delete}."""
+    """Copy the fixture org to a temp `teams/` folder, then apply {relative file: YAML text or None to delete}."""
 
     def make(files: dict[str, str | None] | None = None) -> Path:
         target = tmp_path / "teams"
-        shutil.copytree(TEAMS, target)
+        shutil.copytree(ORG, target)
         for name, text in (files or {}).items():
             if text is None:
                 (target / name).unlink()
@@ -63,6 +70,11 @@ def make_teams(tmp_path: Path) -> Callable[..., Path]:
         return target
 
     return make
+
+
+def team_named(org: Org, name: str = "example") -> Team:
+    """The team called `name` (never `org.teams[0]`: which team sorts first depends on the folder)."""
+    return next(tf.team for tf in org.teams if tf.team.name == name)
 
 
 def resources(stack: dict, rtype: str) -> dict[str, dict]:

@@ -31,27 +31,28 @@ from scripts.bench import (
     trim_reps,
     write_section,
 )
+from tests.conftest import ORG
 
 
 def test_generated_teams_load_as_a_valid_org(tmp_path: Path) -> None:
-    names = generate_teams(tmp_path, 3)
+    names = generate_teams(tmp_path, 3, template=ORG / "example.yaml", platform_file=ORG / "platform.yaml")
     org = load_org(tmp_path)
     assert names == ["t001", "t002", "t003"]
     assert [tf.team.name for tf in org.teams] == names
     assert {tf.team.display_name for tf in org.teams} == {"Benchmark team t001", "Benchmark team t002", "Benchmark team t003"}
-    assert org.platform == load_org(Path(__file__).resolve().parents[2] / "teams").platform
+    assert org.platform == load_org(ORG).platform
     assert all(tf.team.env_names == ["dev", "staging", "prod"] for tf in org.teams)
 
 
 def test_a_hundred_generated_teams_pass_the_collision_check(tmp_path: Path) -> None:
-    generate_teams(tmp_path, 100)
+    generate_teams(tmp_path, 100, template=ORG / "example.yaml", platform_file=ORG / "platform.yaml")
     org = load_org(tmp_path)  # raises ConfigError on any name collision
     assert len(org.teams) == 100
     assert org.teams[-1].team.name == "t100"
 
 
 def test_a_fixed_project_name_in_the_template_becomes_the_team_name(tmp_path: Path) -> None:
-    template = Path(__file__).resolve().parents[2] / "teams" / "example.yaml"
+    template = ORG / "example.yaml"
     custom = tmp_path / "template.yaml"
     text = template.read_text()
     assert "\ndevops:\n" in text, "the example team has a devops block"

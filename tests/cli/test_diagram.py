@@ -8,7 +8,7 @@ import pytest
 
 from infra.config import load_org
 from infra.diagram import PIPELINE_REPO, PIPELINES, env_gates, team_diagram, wiki_page
-from tests.conftest import TEAMS, synth_dir
+from tests.conftest import ORG, REPO, synth_dir, team_named
 
 HOURS = "  business_hours: {start: '07:00', end: '19:00', time_zone: UTC, days: [monday, friday]}\n"
 
@@ -19,7 +19,7 @@ def team_of(teams, name="example"):
 
 
 def with_business_hours(make_teams, extra: str = ""):
-    text = (TEAMS / "example.yaml").read_text().replace("devops:\n", "devops:\n" + HOURS) + extra
+    text = (ORG / "example.yaml").read_text().replace("devops:\n", "devops:\n" + HOURS) + extra
     return make_teams({"example.yaml": text})
 
 
@@ -46,7 +46,7 @@ def path_from(diagram: str, start: str) -> list[str]:
 
 
 def test_the_release_walks_staging_then_prod_through_their_gates():
-    org, team = team_of(TEAMS)
+    org, team = team_of(ORG)
     d = team_diagram(org, team)
     assert path_from(d, "p_release") == ["p_release", "gate_staging_0", "env_staging",
                                          "gate_prod_0", "gate_prod_1", "gate_prod_2", "env_prod"]
@@ -65,7 +65,7 @@ def test_business_hours_appear_on_prod_when_configured(make_teams):
 
 
 def test_repos_feed_their_pipelines_and_the_event_flow_starts_training_and_release():
-    org, team = team_of(TEAMS)
+    org, team = team_of(ORG)
     d = team_diagram(org, team)
     e = set(edges(d))
     assert {("repo_model", "p_model_ci"), ("repo_model", "p_training"), ("repo_model", "p_release"),
@@ -79,7 +79,7 @@ def test_repos_feed_their_pipelines_and_the_event_flow_starts_training_and_relea
 
 
 def test_dev_only_team_releases_to_dev_without_gates(make_teams):
-    text = (TEAMS / "example.yaml").read_text()
+    text = (ORG / "example.yaml").read_text()
     dev_only = text.split("  staging:")[0] + text[text.index("data_lake:"):] + "registry: {host_environment: dev}\n"
     org, team = team_of(make_teams({"example.yaml": dev_only}))
     assert team.env_names == ["dev"]
@@ -89,7 +89,7 @@ def test_dev_only_team_releases_to_dev_without_gates(make_teams):
 
 
 def test_diagram_uses_only_syntax_azure_devops_wikis_render():
-    org, team = team_of(TEAMS)
+    org, team = team_of(ORG)
     d = team_diagram(org, team)
     assert d.startswith("graph LR\n")  # `flowchart` is not understood by every ADO Mermaid build
     assert "<" not in d and ">" not in d.replace("-->", "").replace("-.->", "")  # no HTML
@@ -101,7 +101,7 @@ def test_diagram_uses_only_syntax_azure_devops_wikis_render():
 
 
 def test_wiki_page_uses_the_ado_mermaid_block_and_links_everything(make_teams):
-    text = (TEAMS / "example.yaml").read_text().replace("devops:\n", "devops:\n  project_name: Fraud Detection\n")
+    text = (ORG / "example.yaml").read_text().replace("devops:\n", "devops:\n  project_name: Fraud Detection\n")
     org, team = team_of(make_teams({"example.yaml": text}))
     page = wiki_page(org, team)
     assert page.startswith("# How your environment works\n")
@@ -117,31 +117,31 @@ def test_wiki_page_uses_the_ado_mermaid_block_and_links_everything(make_teams):
 
 
 def test_github_flavor_uses_a_fenced_block():
-    org, team = team_of(TEAMS)
+    org, team = team_of(ORG)
     page = wiki_page(org, team, fence="github")
     assert "```mermaid\ngraph LR\n" in page and "::: mermaid" not in page
 
 
 def test_cli_writes_docs_teams_page_and_prints_its_path(cli, tmp_path):
-    result = cli("diagram", "example", "--teams", TEAMS, "--out", tmp_path / "docs" / "teams")
+    result = cli("diagram", "example", "--teams", ORG, "--out", tmp_path / "docs" / "teams")
     assert result.exit_code == 0, result.output
     path = tmp_path / "docs" / "teams" / "example.md"
     assert result.stdout.strip() == str(path)
-    org, team = team_of(TEAMS)
+    org, team = team_of(ORG)
     assert path.read_text() == wiki_page(org, team, fence="github")
     assert [p.name for p in path.parent.iterdir()] == ["example.md"]  # no temporary file left
 
 
 def test_cli_unknown_team_is_a_user_error(cli):
-    result = cli("diagram", "nope", "--teams", TEAMS)
+    result = cli("diagram", "nope", "--teams", ORG)
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {TEAMS}: team 'nope' not found. Fix: use one of: example "
+    assert result.stderr == (f"error: {ORG}: team 'nope' not found. Fix: use one of: example "
                              "(or create it: mlops-kit new-team nope)\n")
 
 
 def test_committed_example_page_is_current():
-    org, team = team_of(TEAMS)
-    committed = TEAMS.parent / "docs" / "teams" / "example.md"
+    org, team = team_of(ORG)
+    committed = REPO / "docs" / "teams" / "example.md"
     assert committed.read_text() == wiki_page(org, team, fence="github"), "run: mlops-kit diagram example"
 
 
@@ -150,7 +150,7 @@ def test_committed_example_page_is_current():
 def devops_stack(tmp_path_factory):
     """The example team's devops stack, with business hours so every kind of check exists."""
     teams = tmp_path_factory.mktemp("teams")
-    for f in TEAMS.glob("*.yaml"):
+    for f in ORG.glob("*.yaml"):
         (teams / f.name).write_text(f.read_text())
     example = teams / "example.yaml"
     example.write_text(example.read_text().replace("devops:\n", "devops:\n" + HOURS))
@@ -160,7 +160,7 @@ def devops_stack(tmp_path_factory):
 
 def test_gates_match_the_checks_the_devops_stack_creates(devops_stack):
     org, doc = devops_stack
-    team = org.teams[0].team
+    team = team_named(org)
     resources = doc["resource"]
     env_names = {f"${{azuredevops_environment.{addr}.id}}": r["name"]
                  for addr, r in resources["azuredevops_environment"].items()}
@@ -177,7 +177,7 @@ def test_gates_match_the_checks_the_devops_stack_creates(devops_stack):
 
 def test_pipelines_and_repos_match_the_devops_stack(devops_stack):
     org, doc = devops_stack
-    team = org.teams[0].team
+    team = team_named(org)
     resources = doc["resource"]
     repo_name = {f"${{azuredevops_git_repository.{addr}.id}}": r["name"]
                  for addr, r in resources["azuredevops_git_repository"].items()}

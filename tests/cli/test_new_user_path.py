@@ -1,6 +1,6 @@
 """A new user's first hour, through the real `mlops-kit` entry point: new-team -> validate -> synth.
 
-Runs in fresh interpreters like a shell session would, on a copy of teams/, and synthesizes only the
+Runs in fresh interpreters like a shell session would, on a copy of the fixture org, and synthesizes only the
 new team's stacks into a temporary folder.
 """
 
@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.conftest import REPO, TEAMS
+from tests.conftest import ORG, REPO
 
 G = "cccccccc-0000-0000-0000-00000000000"
 SUB = "dddddddd-0000-0000-0000-0000000000"
@@ -24,7 +24,7 @@ def mlops_kit(*args: object) -> subprocess.CompletedProcess[str]:
 
 def test_new_team_validate_synth(tmp_path):
     teams = tmp_path / "teams"
-    shutil.copytree(TEAMS, teams)
+    shutil.copytree(ORG, teams)
     created = mlops_kit(
         "new-team", "churn", "--teams", teams, "--yes",
         "--display-name", "Churn prediction", "--cost-center", "CC-7",

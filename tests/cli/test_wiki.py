@@ -13,13 +13,13 @@ from infra.bindings.azuredevops import AzuredevopsProvider, Project
 from infra.config import load_org
 from infra.diagram import team_diagram, wiki_page
 from infra.wiki import ProjectWiki, ProjectWikiProps
-from tests.conftest import SHARED, TEAMS
+from tests.conftest import ORG, SHARED, team_named
 
 
 @pytest.fixture(scope="module")
 def wiki_out(tmp_path_factory) -> Path:
-    org = load_org(TEAMS)
-    team = org.teams[0].team
+    org = load_org(ORG)
+    team = team_named(org)
     out = tmp_path_factory.mktemp("cdktf.out")
     app = App(outdir=str(out))
     stack = TerraformStack(app, "wiki")
@@ -36,8 +36,8 @@ def wiki_out(tmp_path_factory) -> Path:
 
 def test_page_holds_the_diagram_and_links(wiki_out):
     doc = json.loads((wiki_out / "stacks" / "wiki" / "cdk.tf.json").read_text())
-    org = load_org(TEAMS)
-    team = org.teams[0].team
+    org = load_org(ORG)
+    team = team_named(org)
     (wiki_addr, wiki), = [(a, w) for a, w in doc["resource"]["azuredevops_wiki"].items() if a.startswith("wiki_")]
     (_, page), = [(a, p) for a, p in doc["resource"]["azuredevops_wiki_page"].items() if a.startswith("wiki_")]
     (project_addr, _), = doc["resource"]["azuredevops_project"].items()

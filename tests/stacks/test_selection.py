@@ -40,23 +40,36 @@ def test_only_selected_stacks_are_synthesized(tmp_path):
     assert sorted(out) == ["example-dev"]
 
 
-def test_environment_variable_selects(tmp_path, monkeypatch):
+def test_entry_point_reads_the_environment_variable_first(tmp_path, monkeypatch):
+    from cdktf import App
+
+    from scripts.entry import stack_patterns
+
+    monkeypatch.setenv("MLOPS_KIT_STACKS", "platform-*, example-dev")
+    assert stack_patterns(App(outdir=str(tmp_path), context={"stacks": "example-prod"})) == ["platform-*",
+                                                                                            "example-dev"]
+
+
+def test_entry_point_reads_the_context_when_no_environment_variable(tmp_path, monkeypatch):
+    from cdktf import App
+
+    from scripts.entry import stack_patterns
+
+    monkeypatch.delenv("MLOPS_KIT_STACKS", raising=False)
+    assert stack_patterns(App(outdir=str(tmp_path), context={"stacks": "example-prod"})) == ["example-prod"]
+    assert stack_patterns(App(outdir=str(tmp_path / "none"))) is None
+
+
+def test_build_app_ignores_an_exported_selection(tmp_path, monkeypatch):
+    """The README has users export MLOPS_KIT_STACKS; that must not empty what a caller (a fixture) builds."""
     from cdktf import App
 
     from stacks import build_app
 
     monkeypatch.setenv("MLOPS_KIT_STACKS", "platform-*")
-    app = App(outdir=str(tmp_path))
-    build_app(load_org(TEAMS), app=app)
-    assert [c.node.id for c in app.node.children] == ["platform-bootstrap"]
-
-
-def test_context_selects_when_no_environment_variable(tmp_path, monkeypatch):
-    from cdktf import App
-
-    from stacks import build_app
-
-    monkeypatch.delenv("MLOPS_KIT_STACKS", raising=False)
     app = App(outdir=str(tmp_path), context={"stacks": "example-prod"})
     build_app(load_org(TEAMS), app=app)
-    assert [c.node.id for c in app.node.children] == ["example-prod"]
+    assert [c.node.id for c in app.node.children] == [p.name for p in stack_plan(load_org(TEAMS))]
+    app = App(outdir=str(tmp_path / "chosen"))
+    build_app(load_org(TEAMS), app=app, patterns=["example-dev"])
+    assert [c.node.id for c in app.node.children] == ["example-dev"]
