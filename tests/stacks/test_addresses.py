@@ -1,5 +1,8 @@
 """Upgrade safety: the example team's resource addresses are locked by a snapshot.
 
+The `example` fixture synthesizes the frozen fixture org (tests/fixtures/org), not teams/: a fork's own
+team files add no address here.
+
 A changed address makes Terraform destroy the old resource and create a new one, data included.
 When a change is intended (a new resource, a deliberate move with a `moved` block), accept it with
 
