@@ -598,7 +598,7 @@ def scan_command(
 
 
 def main() -> None:
-    """`python -m scripts.scan` until `mlops-kit scan` is registered (same options)."""
+    """`python -m scripts.scan`: the same command as `mlops-kit scan`, without loading the rest of the CLI."""
     app = typer.Typer(add_completion=False)
     app.command()(scan_command)
     app()

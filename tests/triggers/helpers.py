@@ -40,10 +40,8 @@ def function_app(stack: dict) -> dict:
     return one(stack, "azurerm_function_app_flex_consumption")
 
 
-def load_settings_module() -> ModuleType | None:
-    """functions/pipeline_trigger/trigger_core/settings.py, loaded by path (stdlib only), or None."""
-    if not SETTINGS_MODULE.exists():
-        return None
+def load_settings_module() -> ModuleType:
+    """functions/pipeline_trigger/trigger_core/settings.py, loaded by path (stdlib only)."""
     spec = importlib.util.spec_from_file_location("_pipeline_trigger_settings", SETTINGS_MODULE)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -112,16 +112,9 @@ def test_function_identity_gets_storage_roles_and_nothing_else(example, stack_na
     assert len(function_app(stack)["depends_on"]) == 2
 
 
-def _settings_module():
-    module = load_settings_module()
-    if module is None:
-        pytest.skip("functions/pipeline_trigger/trigger_core/settings.py is not there yet")
-    return module
-
-
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
 def test_app_settings_are_exactly_the_function_settings_plus_host_storage(example, stack_name):
-    module = _settings_module()
+    module = load_settings_module()
     keys = set(function_app(example[stack_name])["app_settings"])
     function_keys = keys - set(HOST_STORAGE_SETTINGS) - {APPINSIGHTS_AUTH_SETTING}
     assert set(module.REQUIRED_SETTINGS) <= function_keys, "a setting the function requires is missing"
@@ -160,7 +153,7 @@ def test_app_settings_values(example):
 
 def test_app_settings_validate_with_the_function(example):
     """The literal settings pass the function's own validation (references replaced by plausible values)."""
-    module = _settings_module()
+    module = load_settings_module()
     settings = dict(function_app(example[PUBLIC])["app_settings"])
     settings["AZURE_CLIENT_ID"] = "00000000-0000-0000-0000-000000000001"
     settings["IDEMPOTENCY_ACCOUNT_URL"] = "https://stfnexample.blob.core.windows.net/"
@@ -169,10 +162,8 @@ def test_app_settings_validate_with_the_function(example):
 
 
 def test_pipeline_names_match_the_devops_stack():
-    try:
-        from infra.pipelines import pipeline_folder, pipeline_name
-    except ImportError:
-        pytest.skip("infra/pipelines.py (the Azure DevOps stack) is not there yet")
+    from infra.pipelines import pipeline_folder, pipeline_name
+
     assert pipeline_name("example", "training") == "example-training"
     assert pipeline_name("example", "release") == "example-release"
     assert pipeline_folder("example") == "\\example"
@@ -193,10 +184,8 @@ def test_no_secret_in_app_settings_or_the_app(example, stack_name):
 
 
 def test_code_is_deployed_from_the_synthesized_asset(example, example_out):
-    from stacks.function_package import CACHE_DIR, FUNCTION_DIR
+    from stacks.function_package import CACHE_DIR
 
-    if not (FUNCTION_DIR / "function_app.py").exists():
-        pytest.skip("functions/pipeline_trigger is not there yet")
     for name in ENV_STACKS:
         app = function_app(example[name])
         if name == PRIVATE:  # Kudu is closed to the outside: the package is deployed from inside the network
