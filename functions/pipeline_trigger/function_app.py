@@ -1,9 +1,15 @@
 """Azure Functions entry point (Python v2 programming model): a thin adapter.
 
-The function is named ``pipeline_trigger``, so the Event Grid subscriptions point at
-``<function_app_id>/functions/pipeline_trigger``. All logic lives in ``trigger_core`` (no
-azure.functions imports there). An invocation either returns (event acknowledged: started,
-duplicate, ignored or rejected) or raises (Event Grid redelivers, then dead-letters).
+Event Grid delivers each event to the Storage queue named by EVENT_QUEUE_NAME (pipeline-events);
+this queue-triggered function, named ``pipeline_trigger``, reads it through the identity-based
+connection ``EventQueue`` (app settings ``EventQueue__queueServiceUri``, ``EventQueue__credential
+=managedidentity``, ``EventQueue__clientId``). All logic lives in ``trigger_core`` (no
+azure.functions imports there).
+
+An invocation either returns (message deleted: started, recovered, duplicate, ignored, or written
+to the poison queue with its reason through the ``poison`` output binding) or raises (the host
+makes the message visible again after host.json's visibilityTimeout and, after maxDequeueCount
+deliveries, moves it to ``<queue>-poison`` itself).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 import os
 
 import azure.functions as func
+from trigger_core.handler import QueueDelivery
 from trigger_core.logs import log
 from trigger_core.runtime import get_trigger
 from trigger_core.settings import Settings, SettingsError
@@ -26,21 +33,15 @@ except SettingsError as _exc:
     log(logging.CRITICAL, "settings_invalid", outcome="misconfigured", reason=str(_exc))
 
 
-def event_to_dict(event: func.EventGridEvent) -> dict:
-    """The Event Grid schema fields of the binding's event object, as the core expects them."""
-    event_time = event.event_time
-    return {
-        "id": event.id,
-        "eventType": event.event_type,
-        "subject": event.subject,
-        "topic": event.topic,
-        "eventTime": event_time.isoformat() if event_time is not None else None,
-        "dataVersion": event.data_version,
-        "data": event.get_json(),
-    }
+def delivery_of(msg: func.QueueMessage) -> QueueDelivery:
+    """The parts of the binding's message the core uses (host.json messageEncoding=none: raw text)."""
+    return QueueDelivery(body=msg.get_body(), message_id=msg.id, dequeue_count=int(msg.dequeue_count or 1))
 
 
 @app.function_name(name="pipeline_trigger")
-@app.event_grid_trigger(arg_name="event")
-def pipeline_trigger(event: func.EventGridEvent) -> None:
-    get_trigger().handle(event_to_dict(event))
+@app.queue_trigger(arg_name="msg", queue_name="%EVENT_QUEUE_NAME%", connection="EventQueue")
+@app.queue_output(arg_name="poison", queue_name="%EVENT_QUEUE_NAME%-poison", connection="EventQueue")
+def pipeline_trigger(msg: func.QueueMessage, poison: func.Out[str]) -> None:
+    result = get_trigger().handle_message(delivery_of(msg))
+    if result.poison is not None:
+        poison.set(result.poison)

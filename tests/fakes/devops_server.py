@@ -4,7 +4,9 @@ It listens on 127.0.0.1 (a free port), serves
 
 - ``GET  /{org}/{project}/_apis/pipelines``                 (paged with ``x-ms-continuationtoken``)
 - ``POST /{org}/{project}/_apis/pipelines/{id}/runs``        (creates a run, returns ``{"id": ...}``)
-- ``GET  /{org}/{project}/_apis/pipelines/{id}/runs[/{run}]`` (lists or gets recorded runs)
+- ``GET  /{org}/{project}/_apis/pipelines/{id}/runs[/{run}]`` (lists or gets recorded runs; the
+  listing carries ``createdDate`` but, like the real service as far as we can tell, no
+  ``templateParameters`` unless ``list_parameters=True``; Get Run carries them)
 
 records every request, and injects faults on demand. Typical use::
 
@@ -21,14 +23,20 @@ Faults are queued and consumed in the order they were added; each applies to the
 ``times`` requests that match its route (None = any route): ``fail`` answers with a status (and
 an optional Retry-After), ``slow`` waits before serving normally (the request is still processed,
 as a real server would after the client gave up), ``drop`` closes the connection without an
-answer and without processing. ``accept_tokens`` makes the server answer 401 to any other bearer
-token.
+answer and without processing. ``fail(..., process=True)`` processes the request first (a run is
+created) and then answers with the status; ``fail(200/203, html=...)`` answers with an HTML page
+(an interstitial or a sign-in page). ``random_faults`` injects faults by probability instead of
+in order (seeded, for the fault matrix). ``refuse()``/``start()`` close and reopen the listening
+socket on the same port (connection refused in between). ``accept_tokens`` makes the server
+answer 401 to any other bearer token.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
+import random
 import socket
 import threading
 import time
@@ -72,6 +80,7 @@ class RecordedRun:
     pipeline_id: int
     template_parameters: dict[str, Any]
     body: Any
+    created: float = 0.0  # time.time() when the run was created
 
 
 @dataclass
@@ -83,6 +92,8 @@ class _Fault:
     retry_after: str | None = None
     message: str | None = None
     seconds: float = 0.0
+    process: bool = False  # status faults: create the run first, then answer with the status
+    html: str | None = None  # status faults: answer with this HTML body instead of JSON
 
 
 @dataclass
@@ -97,8 +108,12 @@ class FakeDevOpsServer:
     """Fake Azure DevOps organization ``organization`` with one project ``project``."""
 
     def __init__(self, *, organization: str = "example-org", project: str = "example project",
-                 page_size: int = 100, accept_tokens: Iterable[str] | None = None) -> None:
+                 page_size: int = 100, accept_tokens: Iterable[str] | None = None,
+                 list_parameters: bool = False) -> None:
         self.organization = organization
+        self.list_parameters = list_parameters
+        self._random: list[tuple[str | None, float, _Fault]] = []
+        self._rng = random.Random(0)
         self.project = project
         self.page_size = page_size
         self.accept_tokens = set(accept_tokens) if accept_tokens is not None else None
@@ -118,7 +133,7 @@ class FakeDevOpsServer:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port or 0), handler)
         self._httpd.daemon_threads = True
         self._port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
@@ -134,6 +149,10 @@ class FakeDevOpsServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = self._thread = None
+
+    def refuse(self) -> None:
+        """Stop listening (clients get "connection refused") until `start()` reopens the same port."""
+        self.stop()
 
     def __enter__(self) -> FakeDevOpsServer:
         return self.start()
@@ -171,9 +190,19 @@ class FakeDevOpsServer:
             self._pipelines.pop(pipeline_id, None)
 
     def fail(self, status: int, *, route: str | None = None, times: int = 1, retry_after: str | None = None,
-             message: str | None = None) -> None:
-        """Answer the next `times` matching requests with `status` (and a Retry-After header if given)."""
-        self._add_fault(_Fault("status", route, times, status=status, retry_after=retry_after, message=message))
+             message: str | None = None, process: bool = False, html: str | None = None) -> None:
+        """Answer the next `times` matching requests with `status` (and a Retry-After header if given);
+        `process`: create the run first; `html`: send this HTML page instead of a JSON error."""
+        self._add_fault(_Fault("status", route, times, status=status, retry_after=retry_after, message=message,
+                               process=process, html=html))
+
+    def random_faults(self, faults: Iterable[tuple[str | None, float, dict[str, Any]]], *, seed: int = 0) -> None:
+        """Inject faults by probability: (route, probability, spec) with spec like
+        {"kind": "status", "status": 503} / {"kind": "slow", "seconds": 2} / {"kind": "drop"}. Each
+        request draws once; probabilities of one route add up (at most 1)."""
+        with self._lock:
+            self._rng = random.Random(seed)
+            self._random = [(route, p, _Fault(remaining=1 << 60, route=route, **spec)) for route, p, spec in faults]
 
     def slow(self, seconds: float, *, route: str | None = None, times: int = 1) -> None:
         """Wait `seconds` before serving the next `times` matching requests (then serve them normally)."""
@@ -214,6 +243,14 @@ class FakeDevOpsServer:
     # ----------------------------------------------------------------------------- internals
     def _take_fault(self, route: str) -> _Fault | None:
         with self._lock:
+            if self._random:
+                draw = self._rng.random()
+                for fault_route, probability, fault in self._random:
+                    if fault_route is not None and fault_route != route:
+                        continue
+                    if draw < probability:
+                        return fault
+                    draw -= probability
             for fault in self._faults:
                 if fault.route is None or fault.route == route:
                     fault.remaining -= 1
@@ -243,14 +280,16 @@ class FakeDevOpsServer:
             run_id = self._next_run_id
             self._next_run_id += 1
             params = body.get("templateParameters", {}) if isinstance(body, dict) else {}
-            run = RecordedRun(run_id, pipeline_id, dict(params), body)
+            run = RecordedRun(run_id, pipeline_id, dict(params), body, time.time())
             pipeline.runs.append(run)
             self._runs.append(run)
             return self._run_json(pipeline, run)
 
-    def _run_json(self, pipeline: _Pipeline, run: RecordedRun) -> dict[str, Any]:
-        return {"id": run.run_id, "name": f"run-{run.run_id}", "state": "inProgress",
-                "templateParameters": run.template_parameters,
+    def _run_json(self, pipeline: _Pipeline, run: RecordedRun, *, parameters: bool = True) -> dict[str, Any]:
+        created = datetime.datetime.fromtimestamp(run.created, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+        extra = {"templateParameters": run.template_parameters} if parameters else {}
+        return {"id": run.run_id, "name": f"run-{run.run_id}", "state": "inProgress", "createdDate": created,
+                **extra,
                 "pipeline": {"id": pipeline.id, "name": pipeline.name, "folder": pipeline.folder, "revision": 1},
                 "url": f"{self.org_url}/{self.project}/_apis/pipelines/{pipeline.id}/runs/{run.run_id}"}
 
@@ -299,7 +338,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
         if fault is not None and fault.kind == "status":
+            if fault.process and route == RUN_PIPELINE and isinstance(body, dict):
+                fake._create_run(pipeline_id, body)
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            if fault.html is not None:
+                return self._reply(fault.status, fault.html, headers, content_type="text/html; charset=utf-8")
             message = fault.message or f"injected HTTP {fault.status}"
             return self._reply(fault.status, {"message": message, "typeKey": "InjectedFault"}, headers)
 
@@ -330,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
             if pipeline is None:
                 return self._reply(404, {"message": f"pipeline {pipeline_id} not found"})
             if route == LIST_RUNS:
-                items = [fake._run_json(pipeline, r) for r in reversed(runs)]
+                items = [fake._run_json(pipeline, r, parameters=fake.list_parameters) for r in reversed(runs)]
                 return self._reply(200, {"count": len(items), "value": items})
             match = next((r for r in runs if r.run_id == run_id), None)
             if match is None:
@@ -355,11 +398,12 @@ class _Handler(BaseHTTPRequestHandler):
             return GET_RUN, int(rest[0]), int(rest[2])
         return UNKNOWN, 0, 0
 
-    def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None, *,
+               content_type: str = "application/json; charset=utf-8") -> None:
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)

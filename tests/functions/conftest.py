@@ -46,6 +46,7 @@ RELEASE = "example-release"
 FOLDER = "\\example"
 CLIENT_ID = "0b6f6c1e-4a4e-4c2a-9d1b-3f2f8a7c9e10"
 LAKE = "examplelake"
+MODEL = "example-model"  # MODEL_NAME: the only model whose registration starts a release
 
 
 # --------------------------------------------------------------------------------- credential
@@ -133,6 +134,11 @@ def base_env(**overrides: str) -> dict[str, str]:
         "RETRY_BUDGET_SECONDS": "60",
         "CLAIM_TIMEOUT_SECONDS": "300",
         "CLAIM_WAIT_SECONDS": "5",
+        "MODEL_NAME": MODEL,
+        "EVENT_QUEUE_NAME": "pipeline-events",
+        "EventQueue__queueServiceUri": "https://stfuncexample.queue.core.windows.net",
+        "EventQueue__credential": "managedidentity",
+        "EventQueue__clientId": CLIENT_ID,
     }
     env.update(overrides)
     return env
@@ -199,6 +205,19 @@ def pipeline_id(server: FakeDevOpsServer, name: str, folder: str = FOLDER) -> in
 class Azurite:
     account_url: str
     cert: str  # path of the self-signed certificate, for connection_verify
+    queue_url: str | None = None  # the queue service, when the all-services binary is installed
+
+    def queue(self, name: str | None = None, *, create: bool = True) -> Any:
+        """A QueueClient on Azurite's queue service (raw text messages, like messageEncoding=none)."""
+        from azure.storage.queue import QueueClient
+
+        if self.queue_url is None:
+            pytest.skip("Azurite's queue service is not installed (node_modules/.bin/azurite)")
+        client = QueueClient(self.queue_url, name or f"events-{uuid.uuid4().hex[:12]}", credential=FakeCredential(),
+                             connection_verify=self.cert)
+        if create:
+            client.create_queue()
+        return client
 
     def container(self, name: str | None = None, *, create: bool = True) -> Any:
         from azure.storage.blob import ContainerClient
@@ -215,10 +234,10 @@ def _azurite_binary() -> Path | None:
     if os.environ.get("AZURITE_BIN"):
         candidates.append(Path(os.environ["AZURITE_BIN"]))
     candidates += [REPO / "node_modules" / ".bin" / "azurite-blob", REPO / "node_modules" / ".bin" / "azurite"]
-    for path in candidates:
-        blob_only = path.with_name("azurite-blob")
-        if blob_only.exists():
-            return blob_only
+    for path in candidates:  # prefer the all-services binary: the queue tests need the queue service
+        everything = path.with_name("azurite")
+        if everything.exists():
+            return everything
         if path.exists():
             return path
     return None
@@ -262,26 +281,29 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     args = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", "0", "--oauth", "basic",
             "--cert", str(cert), "--key", str(key), "--inMemoryPersistence", "--extentMemoryLimit", "64",
             "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
-    if binary.name == "azurite":  # the all-services binary: keep queue/table off fixed ports
-        args += ["--queuePort", "0", "--tablePort", "0"]
+    if binary.name == "azurite":  # the all-services binary: queue on a free port too, table off fixed ports
+        args += ["--queueHost", "127.0.0.1", "--queuePort", "0", "--tablePort", "0"]
     log_path = workdir / "azurite.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir)
     try:
         deadline = time.monotonic() + 30
-        port = None
-        while time.monotonic() < deadline and port is None:
-            match = re.search(r"Blob service (?:is )?successfully listen\w* (?:on|at) https://127\.0\.0\.1:(\d+)",
-                              log_path.read_text(errors="replace"))
-            if match:
-                port = int(match.group(1))
-            elif process.poll() is not None:
+        port = queue_port = None
+        want_queue = binary.name == "azurite"
+        while time.monotonic() < deadline and (port is None or (want_queue and queue_port is None)):
+            text = log_path.read_text(errors="replace")
+            match = re.search(r"Blob service (?:is )?successfully listen\w* (?:on|at) https://127\.0\.0\.1:(\d+)", text)
+            queue_match = re.search(r"Queue service (?:is )?successfully listen\w* (?:on|at) https://127\.0\.0\.1:(\d+)",
+                                    text)
+            port = int(match.group(1)) if match else None
+            queue_port = int(queue_match.group(1)) if queue_match else None
+            if process.poll() is not None:
                 break
-            else:
-                time.sleep(0.05)
+            time.sleep(0.05)
         if port is None:
             pytest.fail(f"Azurite did not start ({binary}):\n{log_path.read_text(errors='replace')[-2000:]}")
-        yield Azurite(f"https://127.0.0.1:{port}/devstoreaccount1", str(cert))
+        queue_url = f"https://127.0.0.1:{queue_port}/devstoreaccount1" if queue_port else None
+        yield Azurite(f"https://127.0.0.1:{port}/devstoreaccount1", str(cert), queue_url)
     finally:
         process.terminate()
         try:

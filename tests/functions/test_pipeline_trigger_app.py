@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import datetime
+import base64
 import json
 import os
 import re
 import subprocess
 import sys
 
-import azure.functions as func
 import pytest
 import trigger_core
+from azure.functions.queue import QueueMessage
 from trigger_core import runtime
 from trigger_core.devops import InvocationFailed
+from trigger_core.settings import SETTING_DEFAULTS
+
+from tests.fakes.devops_server import RUN_PIPELINE
 
 from .conftest import FUNCTION_DIR, TRAINING, base_env, blob_created
 
@@ -25,34 +28,93 @@ def function_app():
     return module
 
 
-def grid_event(raw: dict) -> func.EventGridEvent:
-    return func.EventGridEvent(id=raw["id"], data=raw["data"], topic=raw["topic"], subject=raw["subject"],
-                               event_type=raw["eventType"], data_version=raw["dataVersion"],
-                               event_time=datetime.datetime(2024, 6, 1, 10, 0, tzinfo=datetime.UTC))
+class Out:
+    """azure.functions.Out for the poison output binding."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+
+    def set(self, value: str) -> None:
+        self.value = value
+
+    def get(self) -> str | None:
+        return self.value
 
 
-def test_function_is_named_pipeline_trigger_with_an_event_grid_trigger(function_app) -> None:
+def queue_message(raw: dict | str, *, dequeue_count: int = 1, encode: bool = True) -> QueueMessage:
+    text = raw if isinstance(raw, str) else json.dumps(raw)
+    body = base64.b64encode(text.encode()).decode() if encode else text
+    # the worker's own subclass, as built from the trigger metadata
+    return QueueMessage(id="msg-1", body=body.encode(), dequeue_count=dequeue_count)
+
+
+def test_function_is_queue_triggered_on_the_event_queue_with_a_poison_output(function_app) -> None:
     [function] = function_app.app.get_functions()
-    assert function.get_function_name() == "pipeline_trigger"  # -> <function_app_id>/functions/pipeline_trigger
-    [binding] = json.loads(function.get_function_json())["bindings"]
-    assert binding == {"type": "eventGridTrigger", "name": "event", "direction": "IN"}
+    assert function.get_function_name() == "pipeline_trigger"
+    bindings = {b["name"]: b for b in json.loads(function.get_function_json())["bindings"]}
+    assert bindings["msg"] == {"type": "queueTrigger", "name": "msg", "direction": "IN",
+                               "queueName": "%EVENT_QUEUE_NAME%", "connection": "EventQueue"}
+    assert bindings["poison"] == {"type": "queue", "name": "poison", "direction": "OUT",
+                                  "queueName": "%EVENT_QUEUE_NAME%-poison", "connection": "EventQueue"}
+    assert not any(b["type"] == "eventGridTrigger" for b in bindings.values())
 
 
-def test_binding_event_is_converted_to_the_event_grid_schema(function_app) -> None:
-    raw = blob_created("landing/x/_SUCCESS", event_id="evt-a")
-    converted = function_app.event_to_dict(grid_event(raw))
-    assert {k: converted[k] for k in ("id", "eventType", "subject", "topic", "data")} == {
-        k: raw[k] for k in ("id", "eventType", "subject", "topic", "data")}
-    assert converted["eventTime"] == "2024-06-01T10:00:00+00:00"
-
-
-def test_invocation_runs_the_core_handler(function_app, make_harness, monkeypatch) -> None:
+@pytest.mark.parametrize("encode", [True, False], ids=["base64", "raw-json"])
+def test_invocation_runs_the_core_handler_for_both_message_encodings(function_app, make_harness, monkeypatch,
+                                                                     encode: bool) -> None:
     h = make_harness()
     monkeypatch.setattr(function_app, "get_trigger", lambda: h.trigger)
-    assert function_app.pipeline_trigger(grid_event(blob_created("landing/x/_SUCCESS", event_id="evt-b"))) is None
+    poison = Out()
+    event = blob_created("landing/x/_SUCCESS", event_id=f"evt-b-{encode}")
+    assert function_app.pipeline_trigger(queue_message(event, encode=encode), poison) is None
     [run] = h.server.runs
-    assert run.template_parameters["eventId"] == "evt-b"
-    assert h.trigger.ledger.read("evt-b")["pipeline"] == TRAINING
+    assert run.template_parameters["eventId"] == f"evt-b-{encode}"
+    assert h.trigger.ledger.read(f"evt-b-{encode}")["pipeline"] == TRAINING
+    assert poison.value is None
+
+
+def test_a_malformed_message_goes_to_the_poison_queue_with_the_reason(function_app, make_harness,
+                                                                      monkeypatch) -> None:
+    h = make_harness()
+    monkeypatch.setattr(function_app, "get_trigger", lambda: h.trigger)
+    poison = Out()
+    function_app.pipeline_trigger(queue_message("this is not an event", encode=False), poison)
+    record = json.loads(poison.value)
+    assert "neither JSON nor base64-encoded JSON" in record["poisonReason"]
+    assert record["rawMessage"] == "this is not an event"
+    assert h.server.runs == []
+
+
+def test_a_failure_raises_so_the_message_returns_to_the_queue_until_the_last_delivery(
+        function_app, make_harness, monkeypatch) -> None:
+    h = make_harness(MAX_ATTEMPTS="1")
+    monkeypatch.setattr(function_app, "get_trigger", lambda: h.trigger)
+    event = blob_created("landing/y/_SUCCESS", event_id="evt-fail")
+    h.server.fail(403, route=RUN_PIPELINE, times=2)
+    with pytest.raises(InvocationFailed):
+        function_app.pipeline_trigger(queue_message(event, dequeue_count=1), Out())
+    poison = Out()
+    function_app.pipeline_trigger(queue_message(event, dequeue_count=5), poison)  # MAX_DEQUEUE_COUNT=5
+    record = json.loads(poison.value)
+    assert record["eventId"] == "evt-fail" and record["dequeueCount"] == 5
+    assert "HTTP 403" in record["poisonReason"] and record["event"] == event
+
+
+def test_host_json_queue_settings_match_the_function_settings() -> None:
+    host = json.loads((FUNCTION_DIR / "host.json").read_text())
+    queues = host["extensions"]["queues"]
+    assert queues["maxDequeueCount"] == int(SETTING_DEFAULTS["MAX_DEQUEUE_COUNT"])
+    assert queues["messageEncoding"] == "none"  # the function decodes base64 and raw JSON itself
+    visibility = _seconds(queues["visibilityTimeout"])
+    # the redelivery after an unanswered run request must come after the settle time
+    assert float(SETTING_DEFAULTS["RUN_SETTLE_SECONDS"]) < visibility
+    assert _seconds(host["functionTimeout"]) < float(SETTING_DEFAULTS["CLAIM_TIMEOUT_SECONDS"])
+    assert 1 <= queues["batchSize"] <= 32
+
+
+def _seconds(span: str) -> float:
+    hours, minutes, seconds = span.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def test_bad_settings_fail_every_invocation_instead_of_dropping_events(monkeypatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from trigger_core.devops import (
@@ -11,11 +12,13 @@ from trigger_core.devops import (
     DevOpsRejected,
     DevOpsUnavailable,
     PipelineNotFound,
+    RunLookupInconclusive,
+    RunOutcomeUnknown,
 )
 from trigger_core.retry import RetryPolicy, parse_retry_after
 from trigger_core.settings import DEVOPS_SCOPE
 
-from tests.fakes.devops_server import LIST_PIPELINES, RUN_PIPELINE, FakeDevOpsServer
+from tests.fakes.devops_server import GET_RUN, LIST_PIPELINES, LIST_RUNS, RUN_PIPELINE, FakeDevOpsServer
 
 from .conftest import FOLDER, RELEASE, TRAINING, FakeClock, FakeCredential, SleepRecorder, json_logs, pipeline_id
 
@@ -187,15 +190,132 @@ def test_timeout_then_success(devops_server: FakeDevOpsServer) -> None:
     assert len(sleeps.delays) == 1
 
 
-def test_connection_drop_then_success(devops_server: FakeDevOpsServer) -> None:
+def test_connection_drop_on_a_read_is_retried(devops_server: FakeDevOpsServer) -> None:
     sleeps = SleepRecorder()
     client = make_client(devops_server, sleep=sleeps)
-    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
-    devops_server.drop(route=RUN_PIPELINE)
-    run_id = client.run_pipeline(pid, PARAMS)
-    assert [r.run_id for r in devops_server.runs] == [run_id]
-    assert len(devops_server.requests_for(RUN_PIPELINE)) == 2
+    devops_server.drop(route=LIST_PIPELINES)
+    assert client.resolve_pipeline_id(TRAINING, FOLDER) == pipeline_id(devops_server, TRAINING)
+    assert len(devops_server.requests_for(LIST_PIPELINES)) == 2
     assert len(sleeps.delays) == 1
+
+
+def _wait_for_runs(server: FakeDevOpsServer, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(server.runs) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+# ------------------------------------------------------------------------------------ one event, one run
+def test_a_run_request_without_answer_is_not_resent(devops_server: FakeDevOpsServer, caplog) -> None:
+    """The slow server queues the run after the client gave up (issue 14: 15 runs for 3 deliveries)."""
+    client = make_client(devops_server, timeout=0.2)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    devops_server.slow(0.6, route=RUN_PIPELINE, times=5)
+    with pytest.raises(RunOutcomeUnknown) as info:
+        client.run_pipeline(pid, PARAMS, event_id="evt-1")
+    assert info.value.settle is True and "no answer to the run request" in str(info.value)
+    _wait_for_runs(devops_server, 1)
+    assert len(devops_server.requests_for(RUN_PIPELINE)) == 1
+    assert len(devops_server.runs) == 1
+    assert json_logs(caplog)[-1]["outcome"] == "unknown"
+
+
+@pytest.mark.parametrize("kind", ["drop", "502", "504"])
+def test_dropped_connections_and_gateway_errors_leave_the_outcome_unknown(devops_server: FakeDevOpsServer,
+                                                                          kind: str) -> None:
+    client = make_client(devops_server)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    if kind == "drop":
+        devops_server.drop(route=RUN_PIPELINE, times=3)
+    else:
+        devops_server.fail(int(kind), route=RUN_PIPELINE, times=3)
+    with pytest.raises(RunOutcomeUnknown):
+        client.run_pipeline(pid, PARAMS, event_id="evt-1")
+    assert len(devops_server.requests_for(RUN_PIPELINE)) == 1
+
+
+@pytest.mark.parametrize("status", [200, 201])
+def test_a_2xx_without_a_run_id_is_a_failure_not_a_start(devops_server: FakeDevOpsServer, status: int) -> None:
+    client = make_client(devops_server)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    devops_server.fail(status, route=RUN_PIPELINE, html="<html><body>Azure DevOps Services | Sign In</body></html>")
+    with pytest.raises(RunOutcomeUnknown, match=f"HTTP {status} without a run id \\(text/html"):
+        client.run_pipeline(pid, PARAMS, event_id="evt-1")
+    assert devops_server.runs == []
+
+
+def test_a_203_sign_in_page_twice_is_an_auth_error_not_a_start(devops_server: FakeDevOpsServer) -> None:
+    client = make_client(devops_server)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    devops_server.fail(203, route=RUN_PIPELINE, times=2, html="<html>Sign in to your account</html>")
+    with pytest.raises(DevOpsAuthError):
+        client.run_pipeline(pid, PARAMS, event_id="evt-1")
+    assert devops_server.runs == []
+
+
+def test_an_answered_500_that_queued_the_run_is_found_instead_of_resent(devops_server: FakeDevOpsServer,
+                                                                        caplog) -> None:
+    client = make_client(devops_server)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    devops_server.fail(500, route=RUN_PIPELINE, process=True)
+    run_id = client.run_pipeline(pid, PARAMS, event_id="evt-1")
+    [run] = devops_server.runs
+    assert run_id == run.run_id
+    assert len(devops_server.requests_for(RUN_PIPELINE)) == 1
+    assert len(devops_server.requests_for(LIST_RUNS)) == 1
+    assert [r.path.rsplit("/", 1)[1] for r in devops_server.requests_for(GET_RUN)] == [str(run.run_id)]
+    assert any(r["msg"] == "run_found" for r in json_logs(caplog))
+
+
+def test_an_answered_503_without_a_run_is_resent_after_a_search(devops_server: FakeDevOpsServer) -> None:
+    client = make_client(devops_server)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    devops_server.fail(503, route=RUN_PIPELINE, retry_after="2")
+    assert client.run_pipeline(pid, PARAMS, event_id="evt-1") == devops_server.runs[0].run_id
+    assert len(devops_server.runs) == 1
+    assert len(devops_server.requests_for(RUN_PIPELINE)) == 2
+    assert len(devops_server.requests_for(LIST_RUNS)) == 1
+
+
+def test_connection_refused_is_resent_because_nothing_reached_the_server(devops_server: FakeDevOpsServer) -> None:
+    client = make_client(devops_server, sleep=lambda _s: devops_server.start())
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    devops_server.refuse()
+    assert client.run_pipeline(pid, PARAMS, event_id="evt-1") == devops_server.runs[0].run_id
+    assert len(devops_server.runs) == 1
+
+
+def test_find_run_matches_the_event_id_reading_runs_one_by_one_when_the_list_lacks_parameters(
+        devops_server: FakeDevOpsServer) -> None:
+    client = make_client(devops_server)
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    for event_id in ("evt-a", "evt-b", "evt-c"):
+        client.run_pipeline(pid, {**PARAMS, "eventId": event_id}, event_id=event_id)
+    wanted = devops_server.runs[1].run_id
+    assert client.find_run(pid, "evt-b", created_after=time.time() - 60) == wanted
+    assert len(devops_server.requests_for(GET_RUN)) == 2  # newest first: evt-c, then evt-b
+    assert client.find_run(pid, "evt-zzz", created_after=time.time() - 60) is None
+    assert client.find_run(pid, "evt-b", created_after=time.time() + 60) is None  # created before the window
+
+
+def test_find_run_gives_up_rather_than_guess_when_too_many_runs_are_candidates(devops_server) -> None:
+    client = make_client(devops_server)
+    client._lookup_max_runs = 2
+    pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+    for i in range(4):
+        client.run_pipeline(pid, {**PARAMS, "eventId": f"evt-{i}"}, event_id=f"evt-{i}")
+    with pytest.raises(RunLookupInconclusive, match="RUN_LOOKUP_MAX_RUNS=2"):
+        client.find_run(pid, "evt-0", created_after=time.time() - 60)
+
+
+def test_find_run_uses_listed_parameters_without_extra_requests() -> None:
+    with FakeDevOpsServer(list_parameters=True) as server:
+        server.add_pipeline(TRAINING, FOLDER)
+        client = make_client(server)
+        pid = client.resolve_pipeline_id(TRAINING, FOLDER)
+        run_id = client.run_pipeline(pid, PARAMS, event_id="evt-1")
+        assert client.find_run(pid, "evt-1", created_after=time.time() - 60) == run_id
+        assert server.requests_for(GET_RUN) == []
 
 
 def test_gives_up_after_max_attempts(devops_server: FakeDevOpsServer, caplog) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
-from trigger_core.events import Ignore, MalformedEvent, RunRequest, parse_event, plan_run
+from trigger_core.events import Ignore, MalformedEvent, RunRequest, decode_queue_body, parse_event, plan_run
 from trigger_core.settings import Settings
 
-from .conftest import RELEASE, TRAINING, base_env, blob_created, model_registered
+from .conftest import MODEL, RELEASE, TRAINING, base_env, blob_created, model_registered
 
 SETTINGS = Settings.from_env(base_env())
 
@@ -65,18 +66,18 @@ def test_endpoint_suffix_comes_from_the_event_url_and_account_from_topic() -> No
     [("pascal", 20, "20"), ("camel", "3", "3"), ("pascal", "7", "7"), ("camel", 12.0, "12")],
 )
 def test_model_registered_starts_release_with_string_parameters(casing: str, version: object, expected: str) -> None:
-    result = plan(model_registered("fraud", version, casing=casing, event_id="evt-m"))
-    assert result == RunRequest("release", RELEASE, {"modelName": "fraud", "modelVersion": expected,
+    result = plan(model_registered(MODEL, version, casing=casing, event_id="evt-m"))
+    assert result == RunRequest("release", RELEASE, {"modelName": MODEL, "modelVersion": expected,
                                                      "eventId": "evt-m", "environment": "dev"})
 
 
 def test_model_keys_are_read_case_insensitively_and_subject_is_a_fallback() -> None:
-    event = model_registered("fraud", 4)
-    event["data"] = {"MODELNAME": "fraud", "modelversion": 4}
+    event = model_registered(MODEL, 4)
+    event["data"] = {"MODELNAME": MODEL, "modelversion": 4}
     assert plan(event).template_parameters["modelVersion"] == "4"
     event["data"] = {}
-    event["subject"] = "models/churn:9"
-    assert plan(event).template_parameters == {"modelName": "churn", "modelVersion": "9", "eventId": event["id"],
+    event["subject"] = f"models/{MODEL}:9"
+    assert plan(event).template_parameters == {"modelName": MODEL, "modelVersion": "9", "eventId": event["id"],
                                                "environment": "dev"}
 
 
@@ -117,3 +118,30 @@ def test_other_known_event_types_are_ignored(event_type: str) -> None:
     result = plan({**blob_created("landing/a/_SUCCESS"), "eventType": event_type})
     assert isinstance(result, Ignore)
     assert event_type in result.reason
+
+
+@pytest.mark.parametrize("name", ["other-team-model", "example-model-v2", "Example-Model", "example"])
+def test_a_model_other_than_model_name_is_ignored_not_released(name: str) -> None:
+    result = plan(model_registered(name, 3))
+    assert isinstance(result, Ignore)
+    assert f"is not the team's model '{MODEL}'" in result.reason
+
+
+def test_queue_messages_are_accepted_base64_encoded_or_as_raw_json() -> None:
+    event = blob_created("landing/a/_SUCCESS")
+    text = json.dumps(event)
+    assert decode_queue_body(text) == event
+    assert decode_queue_body(text.encode()) == event
+    assert decode_queue_body(base64.b64encode(text.encode())) == event
+    assert decode_queue_body(base64.b64encode(text.encode()).decode() + "\n") == event
+    assert decode_queue_body(json.dumps([event])) == event  # a one-event batch
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b"", "empty"), (b"\xff\xfe", "not UTF-8"), ("hello world", "neither JSON nor base64"),
+     (base64.b64encode(b"plain text"), "does not decode to a JSON object"), ("{not json", "not JSON")],
+)
+def test_undecodable_queue_messages_are_malformed(body: bytes | str, reason: str) -> None:
+    with pytest.raises(MalformedEvent, match=reason):
+        decode_queue_body(body)

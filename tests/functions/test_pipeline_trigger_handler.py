@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from trigger_core.devops import DevOpsRejected, DevOpsUnavailable
-from trigger_core.ledger import BlobEventLedger, LedgerUnavailable
+from trigger_core.devops import DevOpsRejected, DevOpsUnavailable, RunOutcomeUnknown
+from trigger_core.ledger import BlobEventLedger, LedgerUnavailable, RunPending
 
-from tests.fakes.devops_server import LIST_PIPELINES, RUN_PIPELINE
+from tests.fakes.devops_server import LIST_PIPELINES, LIST_RUNS, RUN_PIPELINE
 
 from .conftest import (
+    MODEL,
     RELEASE,
     TRAINING,
     Azurite,
@@ -49,11 +51,11 @@ def test_marker_starts_one_training_run_and_logs_it(make_harness, caplog) -> Non
 @pytest.mark.parametrize(("casing", "version", "expected"), [("pascal", 20, "20"), ("camel", "3", "3")])
 def test_model_registered_starts_the_release(make_harness, casing: str, version: object, expected: str) -> None:
     h = make_harness()
-    outcome = h.trigger.handle(model_registered("fraud-model", version, casing=casing, event_id="evt-m"))
+    outcome = h.trigger.handle(model_registered(MODEL, version, casing=casing, event_id="evt-m"))
     [run] = h.server.runs
     assert outcome.status == "started"
     assert run.pipeline_id == pipeline_id(h.server, RELEASE)
-    assert run.template_parameters == {"modelName": "fraud-model", "modelVersion": expected, "eventId": "evt-m",
+    assert run.template_parameters == {"modelName": MODEL, "modelVersion": expected, "eventId": "evt-m",
                                        "environment": "dev"}
 
 
@@ -70,7 +72,7 @@ def test_redelivered_event_never_starts_a_second_run(make_harness, caplog) -> No
 def test_same_event_delivered_concurrently_starts_one_run(make_harness) -> None:
     h = make_harness()
     h.server.slow(0.3, route=RUN_PIPELINE)  # keep the winner's claim live while the others arrive
-    event = model_registered("fraud-model", 5)
+    event = model_registered(MODEL, 5)
     barrier = threading.Barrier(8)
 
     def deliver() -> str:
@@ -102,7 +104,7 @@ def test_give_up_fails_the_invocation_releases_the_claim_and_redelivery_runs(mak
 def test_forbidden_fails_without_retry_and_redelivery_succeeds_after_the_fix(make_harness) -> None:
     h = make_harness()
     h.server.fail(403, route=RUN_PIPELINE, message="TF215106: Access denied")
-    event = model_registered("m", 1, event_id="evt-403")
+    event = model_registered(MODEL, 1, event_id="evt-403")
     with pytest.raises(DevOpsRejected, match="Access denied"):
         h.trigger.handle(event)
     assert len(h.server.requests_for(RUN_PIPELINE)) == 1
@@ -188,3 +190,70 @@ def test_burst_of_1000_events_with_duplicates_starts_exactly_one_run_per_marker(
         f"abfss://raw@examplelake.dfs.core.windows.net/landing/batch-{i:02d}" for i in range(10)]
     assert len(h.server.requests_for(LIST_PIPELINES)) <= 16  # resolved once per racing thread at most
     assert sorted(h.claim_blobs()) == sorted(f"{m['id']}.json" for m in markers)
+
+
+# ------------------------------------------------------------------------------------ one event, one run
+def _wait_for_runs(server, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(server.runs) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_timed_out_run_request_is_found_by_the_redelivery_not_sent_again(make_harness, caplog) -> None:
+    h = make_harness(HTTP_TIMEOUT_SECONDS="0.2", RUN_SETTLE_SECONDS="0.5")
+    h.server.slow(0.6, route=RUN_PIPELINE, times=10)  # every run request answers after the client gave up
+    event = blob_created("landing/slow/_SUCCESS", event_id="evt-slow")
+    with pytest.raises(RunOutcomeUnknown):
+        h.trigger.handle(event)
+    stored = h.trigger.ledger.read("evt-slow")
+    assert stored["state"] == "unknown" and stored["requestedAt"] <= stored["settleUntil"]
+    with pytest.raises(RunPending, match="RUN_SETTLE_SECONDS"):  # too early: the server may still be working
+        make_harness(container=h.container, CLAIM_WAIT_SECONDS="0").trigger.handle(dict(event))
+    _wait_for_runs(h.server, 1)
+    time.sleep(0.5)
+    outcome = h.trigger.handle(dict(event))
+    assert (outcome.status, outcome.run_id) == ("recovered", h.server.runs[0].run_id)
+    assert len(h.server.requests_for(RUN_PIPELINE)) == 1 and len(h.server.runs) == 1
+    assert h.trigger.handle(dict(event)).status == "duplicate"
+    assert any(r["msg"] == "run_recovered" for r in json_logs(caplog))
+
+
+def test_an_unanswered_request_that_queued_nothing_is_sent_again_after_the_search(make_harness) -> None:
+    h = make_harness(RUN_SETTLE_SECONDS="0")
+    h.server.drop(route=RUN_PIPELINE)  # closed without processing: no run
+    event = blob_created("landing/drop/_SUCCESS", event_id="evt-drop")
+    with pytest.raises(RunOutcomeUnknown):
+        h.trigger.handle(event)
+    assert h.trigger.handle(dict(event)).status == "started"
+    assert len(h.server.runs) == 1 and len(h.server.requests_for(LIST_RUNS)) == 1
+
+
+def test_a_worker_killed_after_sending_leaves_a_claim_whose_taker_searches_first(make_harness, azurite) -> None:
+    """The process dies between the request and recording the run: the stale 'requesting' claim
+    carries requestedAt, so the redelivery finds the run instead of queuing a second one."""
+    container = azurite.container()
+    h = make_harness(container=container)
+    dead = BlobEventLedger(container, claim_timeout_seconds=300, claim_wait_seconds=0, clock=lambda: time.time() - 400)
+    claim = dead.claim("evt-killed", event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING)
+    pid = pipeline_id(h.server, TRAINING)
+    dead.mark_requesting(claim, event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING, pipeline_id=pid)
+    h.trigger.devops.run_pipeline(pid, {"eventId": "evt-killed", "dataPath": "x", "environment": "dev"})
+    outcome = h.trigger.handle(blob_created("landing/k/_SUCCESS", event_id="evt-killed"))
+    assert outcome.status == "recovered" and len(h.server.runs) == 1
+
+
+def test_a_stale_claim_without_a_request_is_taken_over_without_searching(make_harness, azurite) -> None:
+    container = azurite.container()
+    dead = BlobEventLedger(container, claim_timeout_seconds=300, claim_wait_seconds=0, clock=lambda: time.time() - 400)
+    dead.claim("evt-early", event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING)
+    h = make_harness(container=container)
+    assert h.trigger.handle(blob_created("landing/e/_SUCCESS", event_id="evt-early")).status == "started"
+    assert h.server.requests_for(LIST_RUNS) == []
+
+
+def test_a_model_other_than_the_teams_starts_nothing(make_harness, caplog) -> None:
+    h = make_harness()
+    outcome = h.trigger.handle(model_registered("someone-elses-model", 1))
+    assert outcome.status == "ignored" and h.server.requests == []
+    [line] = [r for r in caplog.records if r.name == "pipeline_trigger" and "event_ignored" in r.getMessage()]
+    assert line.levelname == "INFO"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from trigger_core.replay import load_dead_letters, post_to_function, replay_locally
 
-from .conftest import blob_created, model_registered
+from .conftest import MODEL, blob_created, model_registered
 
 
 def dead_letter_blob(*events: dict) -> str:
@@ -64,7 +64,7 @@ def test_local_replay_goes_through_the_ledger(make_harness) -> None:
     h = make_harness()
     marker = blob_created("landing/r/_SUCCESS")
     h.trigger.handle(marker)  # the run was started before the event was dead-lettered by another delivery
-    fresh = model_registered("m", 3)
+    fresh = model_registered(MODEL, 3)
     results = replay_locally(load_dead_letters(dead_letter_blob(marker, fresh, {"id": "x"})), h.trigger)
     assert results == [(marker["id"], "duplicate"), (fresh["id"], "started"), ("x", "rejected")]
     assert len(h.server.runs) == 2

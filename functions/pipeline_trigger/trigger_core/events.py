@@ -14,6 +14,8 @@ endpoint suffix from `data.url` (so sovereign clouds work), `core.windows.net` o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Mapping
@@ -60,6 +62,39 @@ class RunRequest:
 @dataclass(frozen=True)
 class Ignore:
     reason: str
+
+
+def decode_queue_body(body: bytes | str) -> object:
+    """The JSON value of one Storage-queue message, whether Event Grid wrote it base64-encoded or raw.
+
+    Event Grid's storage-queue destination writes one event per message. The quickstart's note
+    says plain text; MicrosoftDocs/azure-docs#102923 reports base64 since 2022. host.json sets
+    ``messageEncoding: none`` so the host hands over the stored text unchanged, and this accepts
+    both: text starting with ``{``/``[`` is JSON, anything else must be base64 of JSON.
+    """
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedEvent(f"queue message is not UTF-8: {exc}") from None
+    text = body.strip()
+    if not text:
+        raise MalformedEvent("queue message is empty")
+    if text[0] not in "{[":
+        try:
+            text = base64.b64decode(text, validate=True).decode("utf-8").strip()
+        except (binascii.Error, ValueError):
+            raise MalformedEvent(f"queue message is neither JSON nor base64-encoded JSON (starts {text[:20]!r})") \
+                from None
+        if not text.startswith(("{", "[")):
+            raise MalformedEvent("queue message is base64 but does not decode to a JSON object")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise MalformedEvent(f"queue message is not JSON: {exc}") from None
+    if isinstance(value, list) and len(value) == 1:  # a one-event batch (replays may write this form)
+        value = value[0]
+    return value
 
 
 def parse_event(raw: object) -> EventEnvelope:
@@ -157,7 +192,7 @@ def _account_and_suffix(event: EventEnvelope) -> tuple[str, str]:
     return account, suffix or "core.windows.net"
 
 
-def _plan_release(event: EventEnvelope, settings: Settings) -> RunRequest:
+def _plan_release(event: EventEnvelope, settings: Settings) -> RunRequest | Ignore:
     data = {str(k).lower(): v for k, v in event.data.items()}
     subject = _MODEL_SUBJECT.match(event.subject)
     name = data.get("modelname")
@@ -168,12 +203,16 @@ def _plan_release(event: EventEnvelope, settings: Settings) -> RunRequest:
         version = subject.group("version")
     if not isinstance(name, str) or not name.strip():
         raise MalformedEvent("ModelRegistered event has no model name (data.ModelName/modelName or subject)")
+    version_text = _version_text(version)
+    if name.strip() != settings.model_name:
+        # Any model registered in the workspace emits this event; only the team's model is released.
+        return Ignore(f"model {name.strip()[:80]!r} is not the team's model {settings.model_name!r}")
     return RunRequest(
         kind="release",
         pipeline_name=settings.release_pipeline_name,
         template_parameters={
             "modelName": name.strip(),
-            "modelVersion": _version_text(version),
+            "modelVersion": version_text,
             "eventId": event.id,
             "environment": settings.environment_name,  # the workspace that registered the model
         },

@@ -1,30 +1,30 @@
-"""Idempotency ledger: one small JSON blob per Event Grid event id.
+"""Idempotency ledger: one small JSON blob per event id, written with conditional requests only.
 
-Event Grid delivers at least once, and a marker or model event may arrive twice (redelivery
-after a timeout, two function instances, a replay from the dead-letter container). Before
-queuing a run the handler *claims* the event id; only the claimant queues the run, then records
-the run id. Everything rests on conditional writes of Azure Blob Storage:
+Events arrive at least once (Event Grid redelivers, the queue redelivers a message whose
+invocation failed or whose worker died, a replay re-enqueues). Before queuing a run the handler
+*claims* the event id; only the claimant queues the run. States of ``<event id>.json``:
 
-- claim: ``Put Blob`` with ``If-None-Match: *`` creates ``<event id>.json`` with
-  ``{"state": "claimed", "owner": <random>, "claimedAt": <epoch>}``. Exactly one writer wins.
-- a loser reads the blob: ``state == "started"`` -> duplicate, acknowledge (the run id is logged).
-  A live claim (younger than CLAIM_TIMEOUT_SECONDS) -> wait up to CLAIM_WAIT_SECONDS for it to
-  finish, then raise `ClaimBusy` so the invocation fails and Event Grid redelivers later.
-  A stale claim (its owner crashed or was killed) -> take it over with ``If-Match: <etag>``; only
-  one taker can win.
-- started: after Azure DevOps accepted the run the claimant overwrites the blob with
-  ``If-Match: <its etag>``: ``{"state": "started", "runId": ...}``.
-- release: if the run could not be queued, the claimant deletes the blob (``If-Match``) before
-  failing the invocation, so the redelivery can try again at once.
+- ``claimed``: ``Put Blob`` with ``If-None-Match: *``; exactly one writer wins. Losers read it.
+- ``requesting``: written (``If-Match``) right before the run request is sent, with
+  ``requestedAt``. From here on a run may exist, so no later owner sends without searching
+  Azure DevOps for a run carrying the event id first (``Claim.lookup``).
+- ``unknown``: the run request got no usable answer (timeout, dropped connection, 502/504, 2xx
+  without a run id). The owner stops; a later delivery takes the claim over once
+  ``settleUntil`` has passed, searches, and only then sends again.
+- ``started``: the run id is recorded; every later delivery is a duplicate.
+- released (deleted): the request was refused before any run could exist; the next delivery
+  starts afresh.
 
-Remaining window: if the process dies after Azure DevOps queued the run but before the
-``started`` write (or that write keeps failing), the blob stays ``claimed``; a redelivery after
-CLAIM_TIMEOUT_SECONDS takes the claim over and queues a second run. The same holds if a
-claimant stalls for longer than CLAIM_TIMEOUT_SECONDS (settings validation keeps the timeout
-above the retry budget). Both runs carry the same ``eventId`` parameter.
+A live ``claimed``/``requesting`` claim (updated less than CLAIM_TIMEOUT_SECONDS ago) makes a
+second delivery wait up to CLAIM_WAIT_SECONDS, then raise `ClaimBusy` (the message returns to
+the queue). An older one belongs to a worker that died and is taken over with ``If-Match``; only
+one taker wins, and ``requestedAt`` is carried over so the taker searches before sending.
 
-Blobs are never deleted after ``started``; a lifecycle rule on the container (delete after a few
-days, longer than Event Grid's 24 h retry window) keeps it small.
+Remaining window (documented in docs/reliability.md): a run that Azure DevOps creates more than
+RUN_SETTLE_SECONDS after the request was sent (or whose ``createdDate`` is off by more than
+RUN_LOOKUP_SKEW_SECONDS) is not found by the search, and a second run can be queued.
+
+Blobs are never deleted after ``started``; a lifecycle rule deletes them after a few days.
 """
 
 from __future__ import annotations
@@ -61,6 +61,14 @@ class LedgerUnavailable(InvocationFailed):
     """The idempotency store could not be read or written; nothing was queued."""
 
 
+class RunPending(ClaimBusy):
+    """An earlier run request for the event got no answer; it is searched for after settleUntil."""
+
+
+class ClaimLost(InvocationFailed):
+    """Another invocation took the claim over; this one must not send a run request."""
+
+
 @dataclass(frozen=True)
 class Claim:
     event_id: str
@@ -69,6 +77,12 @@ class Claim:
     etag: str
     claimed_at: float
     took_over: bool = False
+    requested_at: float | None = None  # set: a run request may have been sent; search before sending
+    pipeline_id: int | None = None
+
+    @property
+    def lookup(self) -> bool:
+        return self.requested_at is not None
 
 
 @dataclass(frozen=True)
@@ -138,12 +152,28 @@ class BlobEventLedger:
                 raise LedgerUnavailable(f"cannot read claim blob {name}: {_describe(exc)}") from exc
 
             record = _parse(content)
-            if record.get("state") == "started":
+            state = record.get("state")
+            if state == "started":
                 run_id = record.get("runId")
                 return AlreadyStarted(event_id, run_id if isinstance(run_id, int) else None, record.get("pipeline"))
-            claimed_at = record.get("claimedAt")
-            age = now - claimed_at if isinstance(claimed_at, (int, float)) else float("inf")
-            if age >= self._claim_timeout:
+            requested_at = _number(record.get("requestedAt"))
+            pipeline_id = record.get("pipelineId") if isinstance(record.get("pipelineId"), int) else None
+            if state == "unknown":
+                settle_until = _number(record.get("settleUntil")) or 0.0
+                takeable, why = now >= settle_until, "its run request got no answer"
+                wait_reason = (f"event {event_id}: a run request sent at {_utc(requested_at)} got no answer; its run "
+                               f"is searched for from {_utc(settle_until)} on (RUN_SETTLE_SECONDS), then resent if "
+                               "absent; failing so that the message returns to the queue")
+            else:
+                updated = _number(record.get("updatedAt")) or _number(record.get("claimedAt"))
+                age = now - updated if updated is not None else float("inf")
+                takeable = age >= self._claim_timeout
+                why = f"previous claim by {record.get('owner')} was {age:.0f}s old (timeout {self._claim_timeout:g}s)"
+                wait_reason = (f"event {event_id} is claimed by another invocation ({age:.0f}s ago); failing so "
+                               "that the message returns to the queue")
+            if takeable:
+                body = self._record(event_id, event_type, pipeline, owner=owner, claimed_at=now,
+                                    requested_at=requested_at, pipeline_id=pipeline_id)
                 try:
                     replaced = blob.upload_blob(body, overwrite=True, etag=etag,
                                                 match_condition=MatchConditions.IfNotModified)
@@ -151,24 +181,73 @@ class BlobEventLedger:
                     continue  # someone else took it over or released it; look again
                 except AzureError as exc:
                     raise LedgerUnavailable(f"cannot take over claim blob {name}: {_describe(exc)}") from exc
-                log(_WARNING, "claim_taken_over", event_id=event_id, pipeline=pipeline,
-                    reason=f"previous claim by {record.get('owner')} was {age:.0f}s old "
-                           f"(timeout {self._claim_timeout:g}s); a run may already exist for this event")
-                return Claim(event_id, name, owner, replaced["etag"], now, took_over=True)
+                log(_WARNING if requested_at is None else _INFO, "claim_taken_over", event_id=event_id,
+                    pipeline=pipeline, state=state,
+                    reason=why + ("; searching Azure DevOps for its run before sending" if requested_at else ""))
+                return Claim(event_id, name, owner, replaced["etag"], now, took_over=True, requested_at=requested_at,
+                             pipeline_id=pipeline_id)
 
             remaining = deadline - self._monotonic()
             if remaining <= 0:
-                raise ClaimBusy(f"event {event_id} is claimed by another invocation ({age:.0f}s ago); "
-                                "failing so that Event Grid redelivers it later")
+                raise (RunPending if state == "unknown" else ClaimBusy)(wait_reason)
             self._sleep(min(self._poll, remaining))
 
     # ----------------------------------------------------------------------------- transitions
+    def mark_requesting(self, claim: Claim, *, event_type: str, pipeline: str, pipeline_id: int) -> Claim:
+        """Write-ahead before the run request: from now on a run may exist. Returns the updated claim.
+
+        Raises `ClaimLost` if the claim was taken over (then nothing may be sent) and
+        `LedgerUnavailable` if the store cannot be written (nothing was sent either).
+        """
+        requested_at = claim.requested_at if claim.requested_at is not None else self._clock()
+        record = json.loads(self._record(claim.event_id, event_type, pipeline, owner=claim.owner,
+                                         claimed_at=claim.claimed_at, requested_at=requested_at,
+                                         pipeline_id=pipeline_id))
+        record.update(state="requesting", updatedAt=self._clock())
+        blob = self._container.get_blob_client(claim.blob_name)
+        try:
+            written = blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
+                                       match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            raise ClaimLost(f"event {claim.event_id}: the claim was taken over before the run request; not sending") \
+                from None
+        except AzureError as exc:
+            raise LedgerUnavailable(f"cannot record the run request in {claim.blob_name}: {_describe(exc)}") from exc
+        return Claim(claim.event_id, claim.blob_name, claim.owner, written["etag"], claim.claimed_at, claim.took_over,
+                     requested_at=requested_at, pipeline_id=pipeline_id)
+
+    def mark_unknown(self, claim: Claim, *, event_type: str, pipeline: str, settle_seconds: float,
+                     reason: str) -> bool:
+        """After a run request without a usable answer: let a later delivery search, then resend.
+
+        Never raises. If this write fails the claim stays ``requesting`` and is taken over after
+        CLAIM_TIMEOUT_SECONDS instead, with the same search first.
+        """
+        now = self._clock()
+        record = json.loads(self._record(claim.event_id, event_type, pipeline, owner=claim.owner,
+                                         claimed_at=claim.claimed_at, requested_at=claim.requested_at,
+                                         pipeline_id=claim.pipeline_id))
+        record.update(state="unknown", updatedAt=now, settleUntil=(claim.requested_at or now) + settle_seconds,
+                      reason=reason[:500])
+        blob = self._container.get_blob_client(claim.blob_name)
+        try:
+            blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
+                             match_condition=MatchConditions.IfNotModified)
+            return True
+        except (ResourceModifiedError, ResourceNotFoundError):
+            why = "the claim is no longer ours"
+        except AzureError as exc:
+            why = f"cannot write the unknown state: {_describe(exc)}; it is taken over after the claim timeout"
+        log(_WARNING, "claim_not_marked_unknown", event_id=claim.event_id, reason=why)
+        return False
+
     def mark_started(self, claim: Claim, *, event_type: str, pipeline: str, pipeline_id: int | None,
                      run_id: int | None) -> bool:
         """Record the queued run. Never raises: the run exists, failing now would only risk a duplicate."""
         record = json.loads(self._record(claim.event_id, event_type, pipeline, owner=claim.owner,
                                          claimed_at=claim.claimed_at))
-        record.update(state="started", pipelineId=pipeline_id, runId=run_id, startedAt=self._clock())
+        record.update(state="started", pipelineId=pipeline_id, runId=run_id, startedAt=self._clock(),
+                      requestedAt=claim.requested_at)
         blob = self._container.get_blob_client(claim.blob_name)
         try:
             blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
@@ -204,7 +283,9 @@ class BlobEventLedger:
             return None
 
     @staticmethod
-    def _record(event_id: str, event_type: str, pipeline: str, *, owner: str, claimed_at: float) -> bytes:
+    def _record(event_id: str, event_type: str, pipeline: str, *, owner: str, claimed_at: float,
+                requested_at: float | None = None, pipeline_id: int | None = None) -> bytes:
+        extra = {} if requested_at is None else {"requestedAt": requested_at, "pipelineId": pipeline_id}
         return json.dumps({
             "schema": 1,
             "eventId": event_id,
@@ -213,8 +294,18 @@ class BlobEventLedger:
             "state": "claimed",
             "owner": owner,
             "claimedAt": claimed_at,
-            "claimedAtUtc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(claimed_at)),
+            "claimedAtUtc": _utc(claimed_at),
+            "updatedAt": claimed_at,
+            **extra,
         }).encode()
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _utc(epoch: float | None) -> str:
+    return "?" if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _parse(content: bytes) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def build_trigger(
         timeout_seconds=settings.http_timeout_seconds,
         retry=retry,
         clock=clock,
+        lookup_skew_seconds=settings.run_lookup_skew_seconds,
+        lookup_max_runs=settings.run_lookup_max_runs,
     )
     options: dict[str, Any] = {
         "connection_timeout": settings.http_timeout_seconds,

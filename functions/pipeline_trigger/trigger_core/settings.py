@@ -4,7 +4,13 @@
 `SettingsError` whose `errors` are one line each: the setting's name, what is wrong, and the fix.
 
 The infrastructure code (infra/triggers.py) sets exactly these app settings; an infra test can
-compare its `app_settings` keys with `REQUIRED_SETTINGS` and `OPTIONAL_SETTINGS`.
+compare its `app_settings` keys with `REQUIRED_SETTINGS` and `OPTIONAL_SETTINGS`. The queue
+binding's own settings (`EVENT_QUEUE_NAME`, `EventQueue__*`, read by the Functions host for
+``@app.queue_trigger(queue_name="%EVENT_QUEUE_NAME%", connection="EventQueue")``) are required
+here too, so a missing one is reported in the same one-line form.
+
+`parse_org_url` accepts the two Azure DevOps organization URL forms, ``https://dev.azure.com/<org>``
+and ``https://<org>.visualstudio.com`` (stdlib only, so config code can load this file by path).
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ REQUIRED_SETTINGS: tuple[str, ...] = (
     "IDEMPOTENCY_CONTAINER",
     "TRAINING_FILESYSTEM",
     "ENVIRONMENT_NAME",
+    "MODEL_NAME",
+    # Read by the Functions host for the queue trigger (identity-based connection "EventQueue").
+    "EVENT_QUEUE_NAME",
+    "EventQueue__queueServiceUri",
+    "EventQueue__credential",
+    "EventQueue__clientId",
 )
 
 # Optional settings and their defaults (strings, exactly as they would appear in app settings).
@@ -42,6 +54,15 @@ SETTING_DEFAULTS: Mapping[str, str] = MappingProxyType(
         "RETRY_BUDGET_SECONDS": "120",  # total time one invocation spends on Azure DevOps calls
         "CLAIM_TIMEOUT_SECONDS": "600",  # a claim older than this is stale and can be taken over
         "CLAIM_WAIT_SECONDS": "10",  # how long a duplicate delivery waits for a live claim to finish
+        # Must equal host.json extensions.queues.maxDequeueCount: on the last delivery a failure is
+        # written to the poison queue with its reason instead of being raised once more.
+        "MAX_DEQUEUE_COUNT": "5",
+        # A run request that got no answer (timeout, dropped connection, 502/504, 2xx without a run
+        # id) is not resent before this long after it was sent; then the runs are searched for the
+        # event id first. Keep it below host.json's visibilityTimeout (120 s).
+        "RUN_SETTLE_SECONDS": "90",
+        "RUN_LOOKUP_SKEW_SECONDS": "120",  # clock-skew margin when comparing a run's createdDate
+        "RUN_LOOKUP_MAX_RUNS": "50",  # most recent runs fetched one by one when searching for an event id
     }
 )
 OPTIONAL_SETTINGS: tuple[str, ...] = tuple(SETTING_DEFAULTS)
@@ -58,7 +79,59 @@ DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
 COMMITTED_WRITE_APIS: tuple[str, ...] = ("FlushWithClose", "PutBlockList", "PutBlob")
 
 _CONTAINER_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_QUEUE_NAME = _CONTAINER_NAME  # Azure queue names follow the container rules (3-63, lowercase, single hyphens)
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# Azure DevOps organization names: letters, digits and hyphens, not starting or ending with a hyphen.
+_ORG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+_ORG_FIX = "use https://dev.azure.com/<organization> or https://<organization>.visualstudio.com"
+
+
+def parse_org_url(value: str) -> tuple[str | None, str | None]:
+    """(normalised URL, None) or (None, problem) for an Azure DevOps organization URL.
+
+    Accepted: ``https://dev.azure.com/<org>`` and ``https://<org>.visualstudio.com`` (a trailing
+    ``/`` is dropped), plus ``http(s)://127.0.0.1|localhost:<port>/<org>`` for test servers. Parsed
+    with urllib.parse; userinfo, a query, a fragment, a port on an Azure host, other hosts, extra
+    path segments and whitespace are refused, so ``https://evil.example#.visualstudio.com`` fails.
+    """
+    if not value or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in value):
+        return None, "is empty or contains whitespace, control characters or backslashes"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return None, f"is not a URL ({exc})"
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        return None, "is not an http(s) URL"
+    if "@" in parts.netloc:
+        return None, "must not contain user information (user@host)"
+    if "?" in value or "#" in value:
+        return None, "must not contain a query (?) or a fragment (#)"
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.path and not parts.path.startswith("/"):
+        return None, "is not a URL"
+    if host in _LOCAL_HOSTS:
+        if len(segments) != 1 or not _ORG_NAME.fullmatch(segments[0]):
+            return None, "needs exactly one path segment, the organization"
+        return f"{parts.scheme}://{parts.netloc}/{segments[0]}", None
+    if parts.scheme != "https":
+        return None, "uses http (plain http is accepted only for 127.0.0.1/localhost test servers)"
+    if port is not None:
+        return None, "must not name a port"
+    if host == "dev.azure.com":
+        if len(segments) != 1 or not _ORG_NAME.fullmatch(segments[0]):
+            return None, "has no organization, or more than one path segment, after dev.azure.com/"
+        return f"https://dev.azure.com/{segments[0]}", None
+    org, _, domain = host.partition(".")
+    if domain == "visualstudio.com":
+        if segments:
+            return None, "must have no path after <organization>.visualstudio.com"
+        if not _ORG_NAME.fullmatch(org):
+            return None, "has an invalid organization name before .visualstudio.com"
+        return f"https://{org}.visualstudio.com", None
+    return None, f"names host {host!r}, which is not dev.azure.com or <organization>.visualstudio.com"
 
 
 class SettingsError(ValueError):
@@ -100,6 +173,18 @@ class Settings:
     retry_budget_seconds: float
     claim_timeout_seconds: float
     claim_wait_seconds: float
+    model_name: str  # ModelRegistered events for other models are ignored
+    event_queue_name: str
+    event_queue_service_uri: str  # https://<account>.queue.core.windows.net
+    max_dequeue_count: int
+    run_settle_seconds: float
+    run_lookup_skew_seconds: float
+    run_lookup_max_runs: int
+
+    @property
+    def poison_queue_name(self) -> str:
+        """Where the Functions host moves a message after maxDequeueCount failures."""
+        return f"{self.event_queue_name}-poison"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -130,18 +215,12 @@ class Settings:
                 errors.append(f"{name}={text} is out of range: use a value between {minimum:g} and {maximum:g}")
             return value
 
-        org_url = required("AZDO_ORG_URL", "set it to https://dev.azure.com/<organization>").rstrip("/")
+        org_url = required("AZDO_ORG_URL", _ORG_FIX.replace("use", "set it to", 1))
         if org_url:
-            parts = urlsplit(org_url)
-            local = parts.hostname in _LOCAL_HOSTS
-            if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
-                errors.append(f"AZDO_ORG_URL={org_url!r} is not a URL: set it to https://dev.azure.com/<organization>")
-            elif parts.scheme == "http" and not local:
-                errors.append(f"AZDO_ORG_URL={org_url!r} uses http: use https://dev.azure.com/<organization> "
-                              "(plain http is accepted only for 127.0.0.1/localhost test servers)")
-            elif not parts.path.strip("/"):
-                errors.append(f"AZDO_ORG_URL={org_url!r} has no organization: set it to "
-                              "https://dev.azure.com/<organization>")
+            normalised, problem = parse_org_url(org_url)
+            if problem:
+                errors.append(f"AZDO_ORG_URL={org_url[:80]!r} {problem}: {_ORG_FIX}")
+            org_url = normalised or org_url
 
         project = required("AZDO_PROJECT", "set it to the Azure DevOps project name of the team")
         training = required("TRAINING_PIPELINE_NAME", "set it to the training pipeline's name in Azure DevOps")
@@ -179,6 +258,36 @@ class Settings:
             errors.append(f"ENVIRONMENT_NAME={environment!r} is not an environment name: use lowercase letters, "
                           "digits and hyphens, e.g. dev")
 
+        model = required("MODEL_NAME", "set it to the team's model name in the Azure ML registry, e.g. <team>-model")
+        if model and not _MODEL_NAME.fullmatch(model):
+            errors.append(f"MODEL_NAME={model[:80]!r} is not a model name: use letters, digits, '.', '_' and '-'")
+
+        queue = required("EVENT_QUEUE_NAME", "set it to the Storage queue Event Grid delivers to, e.g. pipeline-events")
+        if queue and (not _QUEUE_NAME.match(queue) or len(queue) > 63 - len("-poison")):
+            errors.append(f"EVENT_QUEUE_NAME={queue[:80]!r} is not a valid queue name: use 3-56 lowercase letters, "
+                          "digits and single hyphens (the host adds -poison)")
+        queue_uri = required("EventQueue__queueServiceUri",
+                             "set it to the queue endpoint of the function's storage account").rstrip("/")
+        if queue_uri:
+            parts = urlsplit(queue_uri)
+            local = parts.hostname in _LOCAL_HOSTS
+            if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local) \
+                    or parts.query or parts.fragment or "@" in parts.netloc:
+                errors.append(f"EventQueue__queueServiceUri={queue_uri[:80]!r} is not an https URL: set it to "
+                              "https://<account>.queue.core.windows.net")
+        credential_kind = required("EventQueue__credential", "set it to managedidentity")
+        if credential_kind and credential_kind.lower() != "managedidentity":
+            errors.append(f"EventQueue__credential={credential_kind[:80]!r} is not supported: set it to managedidentity "
+                          "(no connection strings or keys)")
+        queue_client_id = required("EventQueue__clientId",
+                                   "set it to the client id of the function's user-assigned identity")
+        if queue_client_id:
+            try:
+                uuid.UUID(queue_client_id)
+            except ValueError:
+                errors.append(f"EventQueue__clientId={queue_client_id[:80]!r} is not a GUID: set it to the client id "
+                              "of the function's user-assigned identity")
+
         prefix = raw("TRAINING_PATH_PREFIX").strip("/")
         prefix = prefix + "/" if prefix else ""
         marker = raw("MARKER_SUFFIX")
@@ -193,6 +302,10 @@ class Settings:
         budget = number("RETRY_BUDGET_SECONDS", minimum=1, maximum=3600)
         claim_timeout = number("CLAIM_TIMEOUT_SECONDS", minimum=1, maximum=86400)
         claim_wait = number("CLAIM_WAIT_SECONDS", minimum=0, maximum=300)
+        dequeues = int(number("MAX_DEQUEUE_COUNT", minimum=1, maximum=100, integer=True))
+        settle = number("RUN_SETTLE_SECONDS", minimum=0, maximum=3600)
+        skew = number("RUN_LOOKUP_SKEW_SECONDS", minimum=0, maximum=3600)
+        lookup_runs = int(number("RUN_LOOKUP_MAX_RUNS", minimum=1, maximum=1000, integer=True))
         # A claim must outlive the longest legitimate invocation, or a slow but healthy invocation
         # could be taken over and the event run twice (one pipeline listing + one run request +
         # slack beyond the retry budget).
@@ -224,4 +337,11 @@ class Settings:
             retry_budget_seconds=budget,
             claim_timeout_seconds=claim_timeout,
             claim_wait_seconds=claim_wait,
+            model_name=model,
+            event_queue_name=queue,
+            event_queue_service_uri=queue_uri,
+            max_dequeue_count=dequeues,
+            run_settle_seconds=settle,
+            run_lookup_skew_seconds=skew,
+            run_lookup_max_runs=lookup_runs,
         )
