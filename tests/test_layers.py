@@ -1,0 +1,58 @@
+"""The layers hold: the import-linter contracts in pyproject.toml pass, and they do catch a violation.
+
+`lint-imports` (import-linter, pinned in the dev extras) checks every import chain, direct or not:
+entry points (scripts/) above stacks/ above infra/; config (infra.config, infra.naming) never reaching
+cdktf or jsii; the trigger function's package never importing the kit; constructs and stacks starting
+no processes; the checkov checks never importing cdktf. The exact command for CI:
+
+    PYTHONPATH=functions/pipeline_trigger .venv/bin/lint-imports --no-cache
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+FUNCTION_DIR = Path("functions") / "pipeline_trigger"
+PACKAGES = ["infra", "stacks", "scripts", "policies", str(FUNCTION_DIR / "trigger_core")]
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / FUNCTION_DIR}"}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_repository_keeps_every_contract():
+    proc = lint_imports(REPO)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert "0 broken" in proc.stdout
+
+
+def test_a_violation_of_each_layer_is_reported(tmp_path):
+    for rel in PACKAGES:
+        shutil.copytree(REPO / rel, tmp_path / rel, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    violations = {
+        "infra/naming.py": "import stacks.selection",  # config -> stacks (and so config above its layer)
+        "infra/config.py": "import infra.tags",  # config -> a construct helper -> jsii
+        "stacks/selection.py": "import scripts.entry",  # stacks -> entry points
+        f"{FUNCTION_DIR}/trigger_core/retry.py": "import infra.naming",  # the function -> the kit
+        "infra/key_vault.py": "import subprocess",  # a construct starting processes
+        "policies/mlk_common.py": "import cdktf",  # a checkov check -> cdktf
+    }
+    for rel, line in violations.items():
+        path = tmp_path / rel
+        path.write_text(path.read_text() + f"\n{line}  # noqa\n")
+    proc = lint_imports(tmp_path)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
+    assert "0 kept, 5 broken" in proc.stdout, proc.stdout[-3000:]
+    for fragment in ("infra.naming -> stacks.selection", "infra.config -> infra.tags", "stacks.selection -> scripts.entry",
+                     "trigger_core.retry -> infra.naming", "infra.key_vault -> subprocess", "policies.mlk_common -> cdktf"):
+        assert fragment in proc.stdout, fragment
