@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -268,18 +269,23 @@ def _self_signed_cert(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+class AzuriteMissing(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def run_azurite(workdir: Path) -> Iterator[Azurite]:
+    """Start Azurite (blob, and queue when the all-services binary is there) over HTTPS with a
+    self-signed certificate and `--oauth basic`; stop it on exit. Raises AzuriteMissing."""
     binary = _azurite_binary()
     if binary is None:
-        pytest.skip("Azurite not found: run `npm install` (devDependency azurite) or set AZURITE_BIN to "
-                    "node_modules/.bin/azurite; the idempotency tests need a real Blob endpoint")
+        raise AzuriteMissing("Azurite not found: run `npm install` (devDependency azurite) or set AZURITE_BIN to "
+                             "node_modules/.bin/azurite; the idempotency and queue tests need real endpoints")
     if shutil.which("node") is None:
-        pytest.skip("Azurite needs node on PATH")
-    workdir = tmp_path_factory.mktemp("azurite")
+        raise AzuriteMissing("Azurite needs node on PATH")
     cert, key = _self_signed_cert(workdir)
     args = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", "0", "--oauth", "basic",
-            "--cert", str(cert), "--key", str(key), "--inMemoryPersistence", "--extentMemoryLimit", "64",
+            "--cert", str(cert), "--key", str(key), "--inMemoryPersistence", "--extentMemoryLimit", "256",
             "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
     if binary.name == "azurite":  # the all-services binary: queue on a free port too, table off fixed ports
         args += ["--queueHost", "127.0.0.1", "--queuePort", "0", "--tablePort", "0"]
@@ -301,7 +307,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
                 break
             time.sleep(0.05)
         if port is None:
-            pytest.fail(f"Azurite did not start ({binary}):\n{log_path.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(f"Azurite did not start ({binary}):\n{log_path.read_text(errors='replace')[-2000:]}")
         queue_url = f"https://127.0.0.1:{queue_port}/devstoreaccount1" if queue_port else None
         yield Azurite(f"https://127.0.0.1:{port}/devstoreaccount1", str(cert), queue_url)
     finally:
@@ -311,6 +317,15 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    try:
+        with run_azurite(tmp_path_factory.mktemp("azurite")) as service:
+            yield service
+    except AzuriteMissing as exc:
+        pytest.skip(str(exc))
 
 
 # --------------------------------------------------------------------------------- the trigger

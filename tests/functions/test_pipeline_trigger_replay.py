@@ -1,15 +1,21 @@
-"""Replaying dead-lettered events: parsing Event Grid's dead-letter blobs, webhook posts, local runs."""
+"""Replaying failed events: dead-letter blobs and poison-queue messages, re-enqueued or handled locally."""
 
 from __future__ import annotations
 
+import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
-from trigger_core.replay import load_dead_letters, post_to_function, replay_locally
+import pytest
+from trigger_core.replay import (
+    drain_poison_queue,
+    enqueue,
+    event_of_poison_message,
+    load_dead_letters,
+    queue_text,
+    replay_locally,
+)
 
-from .conftest import MODEL, blob_created, model_registered
+from .conftest import MODEL, Azurite, blob_created, model_registered
 
 
 def dead_letter_blob(*events: dict) -> str:
@@ -28,36 +34,30 @@ def test_dead_letter_metadata_is_stripped() -> None:
     assert load_dead_letters("  ") == []
 
 
-def test_posts_each_event_to_the_event_grid_webhook_as_event_grid_does() -> None:
-    received: list[tuple[str, dict, dict, object]] = []
+def test_poison_messages_of_every_form_yield_the_event() -> None:
+    event = blob_created("landing/p/_SUCCESS")
+    record = {"poisonReason": "DevOpsAuthError: ...", "eventId": event["id"], "event": event}
+    assert event_of_poison_message(json.dumps(record)) == event  # written by the function
+    assert event_of_poison_message(queue_text(event)) == event  # moved by the host: Event Grid's base64
+    assert event_of_poison_message(json.dumps(event).encode()) == event  # ... or raw JSON
+    raw_record = {"poisonReason": "not JSON", "rawMessage": queue_text(event)}
+    assert event_of_poison_message(json.dumps(raw_record)) == event
+    with pytest.raises(ValueError, match="holds no event"):
+        event_of_poison_message("garbage")
+    with pytest.raises(ValueError, match="without an event"):
+        event_of_poison_message(json.dumps({"poisonReason": "x", "rawMessage": None}))
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            parts = urlsplit(self.path)
-            received.append((parts.path, parse_qs(parts.query), dict(self.headers), body))
-            self.send_response(202)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        events = load_dead_letters(dead_letter_blob(blob_created("landing/a/_SUCCESS"), model_registered("m", 2)))
-        results = post_to_function(events, f"http://127.0.0.1:{server.server_address[1]}/", "sys-key", timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert results == [(events[0]["id"], 202), (events[1]["id"], 202)]
-    for (path, query, headers, body), event in zip(received, events, strict=True):
-        assert path == "/runtime/webhooks/eventgrid"
-        assert query == {"functionName": ["pipeline_trigger"], "code": ["sys-key"]}
-        assert headers["aeg-event-type"] == "Notification"
-        assert body == [event]
+def test_poison_queue_replay_re_enqueues_and_deletes_only_what_was_sent(azurite: Azurite) -> None:
+    events_queue, poison = azurite.queue(), azurite.queue()
+    good = blob_created("landing/q/_SUCCESS")
+    poison.send_message(json.dumps({"poisonReason": "HTTP 403", "event": good}))
+    poison.send_message("not an event at all")
+    results = drain_poison_queue(poison, lambda evs: enqueue(evs, events_queue))
+    assert results[0] == (good["id"], "enqueued") and results[1][1].startswith("failed")
+    [sent] = list(events_queue.receive_messages())
+    assert base64.b64decode(sent.content) and event_of_poison_message(sent.content) == good
+    assert poison.get_queue_properties().approximate_message_count == 1  # the unreadable one stays
 
 
 def test_local_replay_goes_through_the_ledger(make_harness) -> None:

@@ -50,7 +50,7 @@ class TokenCredential(Protocol):
 
 
 class InvocationFailed(Exception):
-    """Base of errors that must fail the invocation so Event Grid redelivers (and later dead-letters)."""
+    """Base of errors that must fail the invocation so the message returns to the queue (later: poison)."""
 
 
 class DevOpsUnavailable(InvocationFailed):

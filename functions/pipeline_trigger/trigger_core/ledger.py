@@ -54,7 +54,7 @@ _INFO, _WARNING, _ERROR = 20, 30, 40
 
 
 class ClaimBusy(InvocationFailed):
-    """Another invocation holds a live claim on the event: fail so Event Grid redelivers later."""
+    """Another invocation holds a live claim on the event: fail so the message returns to the queue."""
 
 
 class LedgerUnavailable(InvocationFailed):
@@ -131,7 +131,7 @@ class BlobEventLedger:
             rounds += 1
             if rounds > 3 and self._monotonic() > deadline:  # bounds the create/read/take-over races
                 raise ClaimBusy(f"event {event_id}: the claim kept changing under this invocation; "
-                                "failing so that Event Grid redelivers it later")
+                                "failing so that the message returns to the queue")
             owner = uuid.uuid4().hex
             now = self._clock()
             body = self._record(event_id, event_type, pipeline, owner=owner, claimed_at=now)

@@ -1,34 +1,40 @@
-"""Replay dead-lettered events (operators' tool; see README.md "Replaying dead-lettered events").
+"""Replay failed events (operators' tool; see README.md "Replaying failed events").
 
-Event Grid writes undeliverable events as JSON blobs (an array of events, each with extra
-`deadLetterReason`, `deliveryAttempts`, `lastDeliveryOutcome`, ... fields) to the dead-letter
-container. After fixing the cause, download them and either
+Two places hold events that did not start a run:
 
-- post them to the function's Event Grid webhook, exactly as Event Grid delivers them
-  (``--function-url https://<app>.azurewebsites.net``, system key ``eventgrid_extension`` in the
-  environment variable EVENTGRID_EXTENSION_KEY), or
-- run the handler locally (``--local``) with the function's app settings in the environment and
-  your Azure CLI login as the identity (it needs the same Azure DevOps and claims-container rights
-  as the function's managed identity).
+- the **poison queue** ``<EVENT_QUEUE_NAME>-poison``: messages the function gave up on, either
+  written by the function with ``poisonReason`` and the ``event`` (or ``rawMessage``), or moved
+  there unchanged by the Functions host after maxDequeueCount failed deliveries (the original
+  Event Grid message, base64 or raw JSON);
+- Event Grid's **dead-letter blobs** (JSON arrays of events plus ``deadLetterReason``, ...), for
+  events Event Grid could not even write to the queue.
 
-Both paths go through the idempotency ledger: events whose run was already started are reported
-as duplicates and start nothing.
+After fixing the cause, either re-enqueue the events to the event queue (``--enqueue``; the
+function processes them as new deliveries) or run the handler here (``--local``, with the
+function's app settings in the environment and your Azure CLI login, which then needs the
+function identity's Azure DevOps and claims-container rights). Both go through the idempotency
+ledger: an event whose run was started (or is found by its eventId) is a duplicate and starts
+nothing, so replaying is safe to repeat. Poison messages are deleted only after they were
+re-enqueued or handled.
 
-    python -m trigger_core.replay deadletter/*.json --function-url https://func-example.azurewebsites.net
+    python -m trigger_core.replay --from-poison-queue --enqueue
+    python -m trigger_core.replay deadletter/*.json --enqueue
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .events import MalformedEvent, decode_queue_body
+
 EVENT_GRID_FIELDS = ("id", "topic", "subject", "eventType", "eventTime", "data", "dataVersion", "metadataVersion")
-FUNCTION_NAME = "pipeline_trigger"
 
 
 def load_dead_letters(text: str) -> list[dict[str, Any]]:
@@ -50,18 +56,37 @@ def load_dead_letters(text: str) -> list[dict[str, Any]]:
     return events
 
 
-def post_to_function(events: Iterable[dict[str, Any]], function_url: str, key: str, *,
-                     timeout: float = 30.0, post: Callable[..., Any] | None = None) -> list[tuple[str, int]]:
-    """POST each event (as a one-element array) to the Event Grid webhook of the function app."""
-    import requests
+def event_of_poison_message(body: bytes | str) -> dict[str, Any]:
+    """The event in a poison-queue message: the function's record (``event``/``rawMessage``) or
+    the original message the host moved (base64 or raw JSON). Raises ValueError if there is none."""
+    try:
+        value = decode_queue_body(body)
+    except MalformedEvent as exc:
+        raise ValueError(f"poison message holds no event: {exc}") from None
+    if isinstance(value, dict) and "poisonReason" in value:
+        if isinstance(value.get("event"), dict):
+            value = value["event"]
+        elif isinstance(value.get("rawMessage"), str):
+            return event_of_poison_message(value["rawMessage"])
+        else:
+            raise ValueError(f"poison record without an event: {value.get('poisonReason')!r:.200}")
+    if not isinstance(value, dict):
+        raise ValueError("poison message holds no event object")
+    return {k: value[k] for k in EVENT_GRID_FIELDS if k in value}
 
-    post = post or requests.post
-    url = f"{function_url.rstrip('/')}/runtime/webhooks/eventgrid"
+
+def queue_text(event: dict[str, Any]) -> str:
+    """An event as Event Grid writes it to a Storage queue (base64 of the JSON; the function also
+    accepts raw JSON)."""
+    return base64.b64encode(json.dumps(event, separators=(",", ":")).encode()).decode()
+
+
+def enqueue(events: Iterable[dict[str, Any]], queue_client: Any) -> list[tuple[str, str]]:
+    """Send each event to the event queue (an azure.storage.queue.QueueClient)."""
     results = []
     for event in events:
-        response = post(url, params={"functionName": FUNCTION_NAME, "code": key}, json=[event], timeout=timeout,
-                        headers={"aeg-event-type": "Notification", "Content-Type": "application/json"})
-        results.append((str(event.get("id")), response.status_code))
+        queue_client.send_message(queue_text(event))
+        results.append((str(event.get("id")), "enqueued"))
     return results
 
 
@@ -77,31 +102,65 @@ def replay_locally(events: Iterable[dict[str, Any]], trigger: Any) -> list[tuple
     return results
 
 
+def drain_poison_queue(poison_client: Any, act: Any, *, limit: int = 1000) -> list[tuple[str, str]]:
+    """Receive poison messages, `act([event])` on each and delete it when that did not fail."""
+    results: list[tuple[str, str]] = []
+    for message in poison_client.receive_messages(messages_per_page=32, visibility_timeout=300,
+                                                  max_messages=limit):
+        try:
+            event = event_of_poison_message(message.content)
+        except ValueError as exc:
+            results.append((str(message.id), f"failed: {exc}"))
+            continue
+        [(event_id, result)] = act([event])
+        results.append((event_id, result))
+        if not result.startswith("failed"):
+            poison_client.delete_message(message)
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path,
-                        help="dead-letter blobs downloaded with az storage blob download")
+    parser.add_argument("files", nargs="*", type=Path, help="Event Grid dead-letter blobs (az storage blob download)")
+    parser.add_argument("--from-poison-queue", action="store_true", help="replay <EVENT_QUEUE_NAME>-poison")
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--function-url", help="https://<function app>.azurewebsites.net")
+    mode.add_argument("--enqueue", action="store_true", help="send the events to EVENT_QUEUE_NAME")
     mode.add_argument("--local", action="store_true", help="run the handler here with your Azure CLI login")
     args = parser.parse_args(argv)
+    if not args.files and not args.from_poison_queue:
+        parser.error("name dead-letter files or --from-poison-queue")
 
-    events = [e for path in args.files for e in load_dead_letters(path.read_text(encoding="utf-8"))]
-    if args.function_url:
-        key = os.environ.get("EVENTGRID_EXTENSION_KEY")
-        if not key:
-            parser.error("set EVENTGRID_EXTENSION_KEY to the function app's eventgrid_extension system key")
-        results: list[tuple[str, Any]] = list(post_to_function(events, args.function_url, key))
-        failed = [r for r in results if not 200 <= r[1] < 300]
+    from azure.identity import AzureCliCredential
+    from azure.storage.queue import QueueClient
+
+    from .settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        parser.error(f"export the function's app settings first: {exc}")
+    credential = AzureCliCredential()
+
+    def client(name: str) -> Any:
+        return QueueClient(settings.event_queue_service_uri, name, credential=credential)
+
+    if args.enqueue:
+        events_queue = client(settings.event_queue_name)
+
+        def act(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+            return enqueue(events, events_queue)
     else:
-        from azure.identity import AzureCliCredential
-
         from .runtime import build_trigger
-        from .settings import Settings
 
-        trigger = build_trigger(Settings.from_env(os.environ), credential=AzureCliCredential())
-        results = list(replay_locally(events, trigger))
-        failed = [r for r in results if str(r[1]).startswith("failed")]
+        trigger = build_trigger(settings, credential=credential)
+
+        def act(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+            return replay_locally(events, trigger)
+
+    results = act([e for path in args.files for e in load_dead_letters(path.read_text(encoding="utf-8"))])
+    if args.from_poison_queue:
+        results += drain_poison_queue(client(settings.poison_queue_name), act)
+    failed = [r for r in results if r[1].startswith("failed")]
     for event_id, result in results:
         print(f"{event_id}\t{result}")
     print(f"{len(results)} replayed, {len(failed)} failed", file=sys.stderr)
