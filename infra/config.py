@@ -2,40 +2,121 @@
 
 Pydantic does the validation; this module turns every problem into one line of the form
 `<file>: <field>: <what is wrong>. Fix: <what to do>` and raises `ConfigError` with all of them.
+Values in messages are cut to ~80 characters (with their length), so a 2 MB value stays one short line.
 Nothing here imports cdktf, so `mlops-kit validate` stays fast.
+
+Patterns are full matches (`\\A...\\Z` with the python-re engine: `$` would also match before a
+final newline, so `"<guid>\\n"` would pass). Free-text fields reject control characters.
+Reading the files (size cap, regular files only, YAML limits, duplicate keys) is `infra.yaml_reader`.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
+import reprlib
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from infra.naming import RULES, Namer, globally_unique_names
+from infra.time_zones import BUSINESS_HOURS_TIME_ZONES
+from infra.yaml_reader import ReadError, read_yaml
 
 PLATFORM_FILE = "platform.yaml"
 ENV_ORDER = ("dev", "staging", "prod")
-GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+MAX_ERRORS_PER_FILE = 20  # 200,000 unknown keys must not print 200,000 lines
+SHOWN_CHARS = 80
+
+GUID_PATTERN = r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 SUBNET_PATTERN = (
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/Microsoft\.Network/"
-    r"virtualNetworks/[^/]+/subnets/[^/]+$"
+    r"\A/subscriptions/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Network/virtualNetworks/[-\w.]{1,80}/subnets/[-\w.]{1,80}\Z"
 )
+DNS_ZONE_ID_PATTERN = (
+    r"\A/subscriptions/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Network/privateDnsZones/[a-z0-9.-]{1,253}\Z"
+)
+FILESYSTEM_PATTERN = r"\A[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]\Z"
+LOCATION_PATTERN = r"\A[a-z][a-z0-9]{1,39}\Z"
+SINGLE_LINE_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f\u2028\u2029]*\Z"  # no control characters, no line breaks
+TEXT_PATTERN = r"\A[^\x00-\x08\x0b-\x1f\x7f-\x9f]*\Z"  # free text: tabs and newlines allowed
+# Azure tags (learn.microsoft.com, "Use tags to organize your Azure resources"): names up to 512 characters
+# (128 on storage accounts, which the kit tags, so 128 here) without < > % & \ ? /, values up to 256,
+# at most 50 tags per resource. The kit adds up to 5 of its own (team, env, cost-center, managed-by, network).
+TAG_KEY_PATTERN = r"\A[^<>%&\\?/\x00-\x1f\x7f-\x9f]{1,128}\Z"
+TAG_VALUE_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f]{0,256}\Z"
+KIT_TAGS = 5
+MAX_DEFAULT_TAGS = 50 - KIT_TAGS
 
 Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN)]
 SubnetId = Annotated[str, StringConstraints(pattern=SUBNET_PATTERN)]
 EnvName = Literal["dev", "staging", "prod"]
-FilesystemName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")]
-Location = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]+$")]
+FilesystemName = Annotated[str, StringConstraints(pattern=FILESYSTEM_PATTERN)]
+Location = Annotated[str, StringConstraints(pattern=LOCATION_PATTERN)]
+TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN)]
+TagValue = Annotated[str, StringConstraints(pattern=TAG_VALUE_PATTERN)]
+
+
+def line(lo: int, hi: int) -> Any:
+    """A single-line string of `lo`-`hi` characters without control characters."""
+    return Annotated[str, StringConstraints(min_length=lo, max_length=hi, pattern=SINGLE_LINE_PATTERN)]
+
 
 # Fix hints for field-specific patterns: the pydantic message shows a regex, the fix says what to write.
 _PATTERN_FIXES = {
     GUID_PATTERN: "use the object/subscription/tenant id GUID, e.g. 00000000-0000-0000-0000-000000000000",
     SUBNET_PATTERN: "use the full subnet resource id "
     "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+    DNS_ZONE_ID_PATTERN: "use the zone's resource id "
+    "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>",
+    FILESYSTEM_PATTERN: "use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit",
+    LOCATION_PATTERN: "use an Azure region name such as westeurope (az account list-locations -o table)",
+    SINGLE_LINE_PATTERN: "remove control characters and line breaks (NUL, tab, newline, ...)",
+    TEXT_PATTERN: "remove control characters (NUL, escape, ...); tabs and newlines are fine",
+    TAG_KEY_PATTERN: "use 1-128 characters without < > % & \\ ? / or control characters (Azure's tag name rules)",
+    TAG_VALUE_PATTERN: "use at most 256 characters without control characters (Azure's tag value limit)",
 }
+
+# Filesystems the kit creates itself in every data lake (infra/data_lake.py; a test keeps them in step).
+RESERVED_FILESYSTEMS = {"eventgrid-deadletter": "the Event Grid dead-letter container the kit adds to every lake"}
+# Team names that cannot work: YAML 1.1 reads them as booleans or null when unquoted, `platform-*` selects the
+# platform-bootstrap stack, and Azure DevOps refuses reserved (Windows device) names as project names.
+_YAML_SPECIAL = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
+_DEVOPS_RESERVED = {"bin", "con", "aux", "prn", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+RESERVED_TEAM_NAMES = {"platform": "the platform-bootstrap stack is selected by `platform-*`"} | dict.fromkeys(
+    _YAML_SPECIAL, "YAML reads it as a boolean or null when unquoted"
+) | dict.fromkeys(_DEVOPS_RESERVED, "Azure DevOps reserves it (a Windows device name)")
+
+
+@cache
+def known_locations() -> dict[str, Any]:
+    """The shipped region list: {"locations": {name: display name}, "generated": date, "source": url}."""
+    return json.loads((DATA_DIR / "azure-locations.json").read_text(encoding="utf-8"))
+
+
+@cache
+def known_vm_sizes() -> frozenset[str]:
+    return frozenset(json.loads((DATA_DIR / "azure-vm-sizes.json").read_text(encoding="utf-8"))["vm_sizes"])
+
+
+_repr = reprlib.Repr()
+_repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict, _repr.maxlevel = SHOWN_CHARS, SHOWN_CHARS, 4, 4, 2
+
+
+def show(value: Any) -> str:
+    """`value` for an error message: at most ~80 characters, with the full length when cut."""
+    if not isinstance(value, str):
+        return _repr.repr(value)  # bounded even for an alias-expanded structure
+    if len(value) <= SHOWN_CHARS:
+        return repr(value)
+    cut = repr(value[:SHOWN_CHARS])
+    return f"{cut[:-1]}...{cut[-1]} ({len(value):,} characters)"
 
 
 class ConfigError(Exception):
@@ -57,19 +138,82 @@ class StateSettings(Strict):
     """Remote state: an Azure storage container, reached with Azure AD auth (no keys)."""
 
     subscription_id: Guid
-    resource_group: Annotated[str, StringConstraints(pattern=r"^[-\w.()]{1,89}[-\w()]$")]
-    storage_account: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
-    container: Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")] = "tfstate"
+    resource_group: Annotated[str, StringConstraints(pattern=r"\A[-\w.()]{0,89}[-\w()]\Z")]
+    storage_account: Annotated[str, StringConstraints(pattern=r"\A[a-z0-9]{3,24}\Z")]
+    container: FilesystemName = "tfstate"
     location: Location | None = None
 
 
+# Azure DevOps organization names: letters, digits and hyphens, not starting or ending with a hyphen
+# (the same rule as functions/pipeline_trigger/trigger_core/settings.py; a test keeps the two in step).
+_ORG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?")
+_ORG_FIX = "use https://dev.azure.com/<organization> or https://<organization>.visualstudio.com"
+
+
+def parse_org_url(value: str) -> tuple[str, str]:
+    """(normalised URL, organization) of an Azure DevOps organization URL; raises ValueError("@|problem|fix").
+
+    Parsed with urllib.parse: https only, no userinfo, port, query or fragment, exactly the two forms
+    `https://dev.azure.com/<org>` and `https://<org>.visualstudio.com` (a trailing `/` is dropped), so
+    `https://evil.example#.visualstudio.com` is refused.
+    """
+
+    def bad(problem: str) -> ValueError:
+        return ValueError(f"@|{show(value)} {problem}|{_ORG_FIX}")
+
+    if not re.fullmatch(r"[\x21-\x7e]{1,200}", value) or "\\" in value:
+        raise bad("is empty, too long, or contains whitespace, control characters or backslashes")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise bad("is not a URL") from None
+    if parts.scheme != "https":
+        raise bad("is not an https URL")
+    if "@" in parts.netloc or port is not None or "?" in value or "#" in value:
+        raise bad("must not contain user information, a port, a query (?) or a fragment (#)")
+    host = (parts.hostname or "").lower()
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.path not in ("", "/") and not parts.path.startswith("/"):
+        raise bad("is not a URL")
+    if host == "dev.azure.com":
+        if len(segments) != 1 or not _ORG_NAME.fullmatch(segments[0]) or parts.path.count("/") > 2:
+            raise bad("needs exactly one path segment after dev.azure.com/, the organization")
+        return f"https://dev.azure.com/{segments[0]}", segments[0]
+    org, _, domain = host.partition(".")
+    if domain == "visualstudio.com":
+        if segments:
+            raise bad("must have no path after <organization>.visualstudio.com")
+        if not _ORG_NAME.fullmatch(org):
+            raise bad("has an invalid organization name before .visualstudio.com")
+        return f"https://{org}.visualstudio.com", org
+    raise bad(f"names the host {show(host)}, not dev.azure.com or <organization>.visualstudio.com")
+
+
 class DevopsOrg(Strict):
-    organization_url: Annotated[str, StringConstraints(pattern=r"^https://(dev\.azure\.com/[^/\s]+|[^/\s]+\.visualstudio\.com)/?$")]
+    organization_url: str
+
+    @field_validator("organization_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return parse_org_url(value)[0]
 
     @property
     def organization(self) -> str:
-        url = self.organization_url.rstrip("/")
-        return url.rsplit("/", 1)[-1] if "dev.azure.com" in url else url.split("//")[1].split(".")[0]
+        return parse_org_url(self.organization_url)[1]
+
+
+def location_problem(value: str | None, extra: tuple[str, ...]) -> str | None:
+    """Why `value` is not a region the kit knows (None: fine), with the closest names."""
+    if value is None or value in known_locations()["locations"] or value in extra:
+        return None
+    near = difflib.get_close_matches(value, [*known_locations()["locations"], *extra], n=2)
+    hint = f"did you mean {' or '.join(near)}? " if near else ""
+    return (
+        f"{show(value)} is not an Azure region in the kit's list (generated {known_locations()['generated']})|"
+        f"{hint}use a name from `az account list-locations -o table`, or add a new region to "
+        "`extra_locations` in platform.yaml"
+    )
 
 
 class Platform(Strict):
@@ -77,10 +221,20 @@ class Platform(Strict):
 
     tenant_id: Guid
     default_location: Location
-    naming_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,5}$")]
-    default_tags: dict[str, str] = Field(default_factory=dict)
+    naming_prefix: Annotated[str, StringConstraints(pattern=r"\A[a-z][a-z0-9]{1,5}\Z")]
+    default_tags: Annotated[dict[TagKey, TagValue], Field(max_length=MAX_DEFAULT_TAGS)] = Field(default_factory=dict)
     devops: DevopsOrg
     state: StateSettings | None = None
+    extra_locations: list[Location] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _locations(self) -> Platform:
+        for field, value in (("default_location", self.default_location),
+                             ("state.location", self.state.location if self.state else None)):
+            problem = location_problem(value, tuple(self.extra_locations))
+            if problem:
+                raise ValueError(f"@{field}|{problem}")
+        return self
 
 
 # ---------------------------------------------------------------- <team>.yaml
@@ -100,7 +254,10 @@ class Network(Strict):
     # Microsoft.App/environments, so the function reaches its closed storage and Azure DevOps.
     function_subnet_id: SubnetId | None = None
     # Private DNS zones are created per environment unless the platform already links central ones.
-    private_dns_zone_ids: dict[str, str] = Field(default_factory=dict)
+    private_dns_zone_ids: dict[
+        Annotated[str, StringConstraints(pattern=r"\A[a-z0-9][a-z0-9.-]{0,252}\Z")],
+        Annotated[str, StringConstraints(pattern=DNS_ZONE_ID_PATTERN)],
+    ] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _subnets_match_mode(self) -> Network:
@@ -113,8 +270,12 @@ class Network(Strict):
         return self
 
 
+VM_SIZE_PATTERN = r"\AStandard_[A-Za-z0-9][A-Za-z0-9_]{0,62}\Z"
+_PATTERN_FIXES[VM_SIZE_PATTERN] = "use an Azure VM size such as Standard_DS3_v2 (az vm list-sizes -l <region>)"
+
+
 class Compute(Strict):
-    vm_size: Annotated[str, StringConstraints(pattern=r"^Standard_[A-Za-z0-9_]+$")] = "Standard_DS3_v2"
+    vm_size: Annotated[str, StringConstraints(pattern=VM_SIZE_PATTERN)] = "Standard_DS3_v2"
     vm_priority: Literal["Dedicated", "LowPriority"] = "Dedicated"
     max_nodes: Annotated[int, Field(ge=1, le=100)] = 2
     idle_seconds_before_scale_down: Annotated[int, Field(ge=60, le=86400)] = 1800
@@ -140,7 +301,9 @@ class Environment(Strict):
 
 
 class DataLake(Strict):
-    filesystems: Annotated[list[FilesystemName], Field(min_length=1)] = Field(default_factory=lambda: ["raw", "curated"])
+    filesystems: Annotated[list[FilesystemName], Field(min_length=1, max_length=50)] = Field(
+        default_factory=lambda: ["raw", "curated"]
+    )
     soft_delete_days: Annotated[int, Field(ge=1, le=365)] = 30
 
     @model_validator(mode="after")
@@ -148,28 +311,49 @@ class DataLake(Strict):
         dupes = sorted({f for f in self.filesystems if self.filesystems.count(f) > 1})
         if dupes:
             raise ValueError(f"@filesystems|'{dupes[0]}' is listed twice|list each filesystem once")
+        for fs in self.filesystems:
+            if fs in RESERVED_FILESYSTEMS:
+                raise ValueError(f"@filesystems|'{fs}' is reserved: {RESERVED_FILESYSTEMS[fs]}|choose another name")
         return self
 
 
 class Approvals(Strict):
     minimum_approvers: Annotated[int, Field(ge=1, le=10)] = 1
     timeout_minutes: Annotated[int, Field(ge=1, le=43200)] = 4320
-    instructions: str = "Check the release's contract check and staging smoke test, then approve."
+    instructions: Annotated[str, StringConstraints(max_length=2000, pattern=TEXT_PATTERN)] = (
+        "Check the release's contract check and staging smoke test, then approve."
+    )
 
 
 class BusinessHours(Strict):
-    start: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
-    end: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "17:00"
-    time_zone: str = "UTC"
+    start: Annotated[str, StringConstraints(pattern=r"\A([01]\d|2[0-3]):[0-5]\d\Z")] = "08:00"
+    end: Annotated[str, StringConstraints(pattern=r"\A([01]\d|2[0-3]):[0-5]\d\Z")] = "17:00"
+    time_zone: line(1, 64) = "UTC"
     days: list[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]] = Field(
         default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        """The provider accepts only Windows time zone ids (infra/time_zones.py); check before deploy."""
+        if value not in BUSINESS_HOURS_TIME_ZONES:
+            near = difflib.get_close_matches(value, sorted(BUSINESS_HOURS_TIME_ZONES), n=2)
+            hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+            raise ValueError(f"@|{show(value)} is not a Windows time zone id Azure DevOps accepts|"
+                             f"{hint}use e.g. UTC or 'W. Europe Standard Time' (list: infra/time_zones.py)")
+        return value
+
+
+PROJECT_NAME_PATTERN = r"\A[A-Za-z0-9](?:[A-Za-z0-9 _.-]{0,62}[A-Za-z0-9_-])?\Z"
 
 
 class Devops(Strict):
     """The team's Azure DevOps project."""
 
-    project_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}$")] | None = None
+    # Azure DevOps project names: no leading `_`/`.`, no trailing `.`, not a reserved (device) name
+    # (learn.microsoft.com, "Naming restrictions and conventions", Azure DevOps).
+    project_name: Annotated[str, StringConstraints(pattern=PROJECT_NAME_PATTERN)] | None = None
     features: dict[Literal["boards", "repositories", "pipelines", "testplans", "artifacts"], Literal["enabled", "disabled"]] = (
         Field(default_factory=lambda: {"boards": "enabled", "repositories": "enabled", "pipelines": "enabled",
                                        "testplans": "disabled", "artifacts": "enabled"})
@@ -179,15 +363,31 @@ class Devops(Strict):
     business_hours: BusinessHours | None = None
     # Secrets reach pipelines only through a Key Vault-linked variable group per environment; list
     # the secret names (they must exist in the environment's Key Vault before the first run).
-    key_vault_secrets: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z-]{1,127}$")]] = Field(
+    key_vault_secrets: list[Annotated[str, StringConstraints(pattern=r"\A[0-9a-zA-Z-]{1,127}\Z")]] = Field(
         default_factory=list
     )
+
+    @field_validator("project_name")
+    @classmethod
+    def _reserved_project(cls, value: str | None) -> str | None:
+        if value is not None and value.lower() in _DEVOPS_RESERVED:
+            raise ValueError(f"@|{show(value)} is reserved by Azure DevOps (a Windows device name)|choose another name")
+        return value
+
+
+# Decision: the training prefix is a folder, never empty. An empty prefix would make every marker in the
+# filesystem start training (curated output written back into it included); watch a landing folder instead.
+PREFIX_PATTERN = r"\A(?!.*(?:^|/)\.{1,2}/)([A-Za-z0-9_.=-]{1,255}/){1,20}\Z"
+_PATTERN_FIXES[PREFIX_PATTERN] = (
+    "use a folder ending in `/`, such as `landing/` or `ingest/daily/` (an empty prefix would make every "
+    "marker file in the filesystem start training)"
+)
 
 
 class TrainingTrigger(Strict):
     filesystem: FilesystemName = "raw"
-    prefix: Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_.=-]+/)*$")] = ""
-    marker_suffix: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = "_SUCCESS"
+    prefix: Annotated[str, StringConstraints(pattern=PREFIX_PATTERN)] = "landing/"
+    marker_suffix: Annotated[str, StringConstraints(pattern=r"\A[A-Za-z0-9_.-]{1,64}\Z")] = "_SUCCESS"
 
 
 class Triggers(Strict):
@@ -203,19 +403,26 @@ class Registry(Strict):
     location: Location | None = None
 
 
-TEAM_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+TEAM_NAME_PATTERN = r"\A[a-z][a-z0-9-]{0,30}[a-z0-9]\Z"
 
 
 class Team(Strict):
     name: Annotated[str, StringConstraints(pattern=TEAM_NAME_PATTERN)]
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    cost_center: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    display_name: line(1, 64)
+    cost_center: line(1, 64)
     groups: Groups
     environments: dict[EnvName, Environment]
     data_lake: DataLake = Field(default_factory=DataLake)
     devops: Devops = Field(default_factory=Devops)
     triggers: Triggers = Field(default_factory=Triggers)
     registry: Registry = Field(default_factory=Registry)
+
+    @field_validator("name")
+    @classmethod
+    def _reserved_name(cls, value: str) -> str:
+        if value in RESERVED_TEAM_NAMES:
+            raise ValueError(f"@|{show(value)} is reserved: {RESERVED_TEAM_NAMES[value]}|choose another team name")
+        return value
 
     @model_validator(mode="after")
     def _cross_field(self) -> Team:
@@ -255,12 +462,13 @@ class TeamFile(BaseModel):
 
 
 class Org(BaseModel):
-    """Everything the kit deploys: the platform settings and every team."""
+    """Everything the kit deploys: the platform settings and every team, plus warnings worth a look."""
 
     model_config = ConfigDict(frozen=True)
     root: Path
     platform: Platform
     teams: list[TeamFile]
+    warnings: list[str] = Field(default_factory=list)
 
     def location(self, team: Team, env: str) -> str:
         return team.environments[env].location or self.platform.default_location
@@ -270,69 +478,85 @@ class Org(BaseModel):
 
 
 # ---------------------------------------------------------------- loading and error lines
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_yaml(path: Path, root: Path | None = None) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found. Fix: create it (see docs/configuration.md)"]) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(top)"
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError([f"{path}: {where}: not valid YAML ({problem}). Fix: correct the YAML syntax there"]) from None
+        data = read_yaml(path, root)
+    except ReadError as e:
+        raise ConfigError([f"{path}: {e.where}: {e.problem}. Fix: {e.fix}"]) from None
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: (top): expected a mapping of keys to values. Fix: see teams/example.yaml"])
+        raise ConfigError([f"{path}: (top): expected a mapping of keys to values, got {type(data).__name__}. "
+                           "Fix: see tests/fixtures/org/example.yaml or docs/configuration.md"])
     return data
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top)"
+    return ".".join(str(p)[:SHOWN_CHARS] for p in loc) or "(top)"
+
+
+_YAML_HINT = {
+    bool: "YAML reads unquoted yes/no/on/off/true/false as a boolean: quote it, e.g. \"no\"",
+    int: "YAML reads unquoted digits as a number (0001 becomes 1, 0777 an octal number): quote it, e.g. \"0001\"",
+    float: "YAML reads this as a number: quote it",
+    type(None): "the value is empty (or ~/null): give a value, quoted if it looks like a keyword",
+}
 
 
 def _fix_for(err: dict[str, Any]) -> tuple[str, str]:
     """(message, fix) for one pydantic error."""
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
+    value = err.get("input")
     if kind == "value_error":
         # Our validators raise "@field|problem|fix" so the message can point at the right field.
         text = str(ctx.get("error", msg))
         if text.startswith("@"):
             _, problem, fix = text.split("|", 2)
             return problem, fix
-        return text, "correct the value"
+        return text[:200], "correct the value"
     if kind == "extra_forbidden":
+        key = err["loc"][-1] if err["loc"] else None
+        if not isinstance(key, str):
+            return f"key {show(key)} is not text", _YAML_HINT.get(type(key), "quote the key")
         return "unknown key", "remove it or check its spelling (see docs/configuration.md)"
     if kind == "missing":
         return "required field is missing", f"add `{err['loc'][-1]}:`"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
-        return f"invalid value {err.get('input')!r}", _PATTERN_FIXES.get(pattern, f"match the pattern {pattern}")
+        return f"invalid value {show(value)}", _PATTERN_FIXES.get(pattern, f"match the pattern {pattern}")
     if kind in ("literal_error", "enum"):
-        return f"invalid value {err.get('input')!r}", f"use {ctx.get('expected')}"
-    return msg[0].lower() + msg[1:], "correct the value"
+        return f"invalid value {show(value)}", f"use {ctx.get('expected')}"
+    if kind == "string_type" and type(value) in _YAML_HINT:
+        return f"expected text, got {show(value)}", _YAML_HINT[type(value)]
+    if kind in ("string_too_long", "too_long"):
+        return f"{msg[0].lower() + msg[1:]} (got {show(value)})", "shorten it"
+    return f"{msg[0].lower() + msg[1:]} (got {show(value)})", "correct the value"
 
 
 def _lines(path: Path, exc: ValidationError) -> list[str]:
     out = []
-    for err in exc.errors():
+    errors = exc.errors(include_url=False)
+    for err in errors[:MAX_ERRORS_PER_FILE]:
         loc = tuple(err["loc"])
         problem, fix = _fix_for(err)
         text = str((err.get("ctx") or {}).get("error", ""))
-        if text.startswith("@"):  # our cross-field validators name their own field, relative to loc
-            loc = loc + tuple(text[1:].split("|", 1)[0].split("."))
+        if text.startswith("@"):  # our validators name their own field, relative to loc ("@|" = this field)
+            loc = loc + tuple(p for p in text[1:].split("|", 1)[0].split(".") if p)
         out.append(f"{path}: {_field_path(loc)}: {problem}. Fix: {fix}")
+    if len(errors) > MAX_ERRORS_PER_FILE:
+        out.append(f"{path}: (top): {len(errors) - MAX_ERRORS_PER_FILE:,} more problems not shown. "
+                   "Fix: correct the ones above, then validate again")
     return out
 
 
-def load_platform(path: Path) -> Platform:
+def load_platform(path: Path, root: Path | None = None) -> Platform:
     try:
-        return Platform.model_validate(_read_yaml(path))
+        return Platform.model_validate(_read_yaml(path, root))
     except ValidationError as e:
         raise ConfigError(_lines(path, e)) from None
 
 
-def load_team(path: Path, platform: Platform) -> Team:
+def load_team(path: Path, platform: Platform, root: Path | None = None, warnings: list[str] | None = None) -> Team:
     try:
-        team = Team.model_validate(_read_yaml(path))
+        team = Team.model_validate(_read_yaml(path, root))
     except ValidationError as e:
         raise ConfigError(_lines(path, e)) from None
     problems = []
@@ -343,6 +567,19 @@ def load_team(path: Path, platform: Platform) -> Team:
             problem = namer.problem(kind)
             if problem:
                 problems.append(f"{path}: name: {problem} (environment {env}). Fix: choose a shorter team name")
+    extra = tuple(platform.extra_locations)
+    located = [(f"environments.{e}.location", team.environments[e].location) for e in team.env_names]
+    for field, value in [*located, ("registry.location", team.registry.location)]:
+        problem = location_problem(value, extra)
+        if problem:
+            what, fix = problem.split("|", 1)
+            problems.append(f"{path}: {field}: {what}. Fix: {fix}")
+    for env in team.env_names:
+        size = team.environments[env].compute.vm_size
+        if warnings is not None and size not in known_vm_sizes():
+            warnings.append(f"{path}: environments.{env}.compute.vm_size: {show(size)} is not in the kit's list of "
+                            "VM sizes (infra/data/azure-vm-sizes.json); if it is new, ignore this, else check the "
+                            "spelling (az vm list-sizes -l <region>)")
     if problems:
         raise ConfigError(problems)
     return team
@@ -357,18 +594,19 @@ def load_org(teams_dir: Path | str = "teams", only: list[Path] | None = None) ->
     teams_dir = Path(teams_dir)
     if not teams_dir.is_dir():
         raise ConfigError([f"{teams_dir}: folder not found. Fix: run from the repository root or set MLOPS_KIT_TEAMS_DIR"])
-    platform = load_platform(teams_dir / PLATFORM_FILE)
+    platform = load_platform(teams_dir / PLATFORM_FILE, teams_dir)
     errors: list[str] = []
+    warnings: list[str] = []
     teams: list[TeamFile] = []
     for path in only or team_files(teams_dir):
         try:
-            teams.append(TeamFile(path=path, team=load_team(path, platform)))
+            teams.append(TeamFile(path=path, team=load_team(path, platform, teams_dir, warnings)))
         except ConfigError as e:
             errors.extend(e.lines)
     errors.extend(_collisions(teams, platform))
     if errors:
         raise ConfigError(errors)
-    return Org(root=teams_dir, platform=platform, teams=teams)
+    return Org(root=teams_dir, platform=platform, teams=teams, warnings=warnings)
 
 
 def _collisions(teams: list[TeamFile], platform: Platform) -> list[str]:
@@ -392,6 +630,8 @@ def _collisions(teams: list[TeamFile], platform: Platform) -> list[str]:
 
 def ensure_valid_name(name: str) -> str | None:
     """Why `name` cannot be a team name, or None (used by `mlops-kit new-team`)."""
-    return None if re.match(TEAM_NAME_PATTERN, name) else (
-        "use 2-32 lowercase letters, digits and hyphens, starting with a letter"
-    )
+    if not re.fullmatch(TEAM_NAME_PATTERN, name):
+        return "use 2-32 lowercase letters, digits and hyphens, starting with a letter"
+    if name in RESERVED_TEAM_NAMES:
+        return f"{name!r} is reserved ({RESERVED_TEAM_NAMES[name]}); choose another team name"
+    return None
