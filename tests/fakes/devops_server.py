@@ -40,7 +40,7 @@ import random
 import socket
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -113,6 +113,7 @@ class FakeDevOpsServer:
         self.organization = organization
         self.list_parameters = list_parameters
         self._random: list[tuple[str | None, float, _Fault]] = []
+        self.injected: Counter[str] = Counter()  # faults served, by kind ("status 503", "slow", "drop")
         self._rng = random.Random(0)
         self.project = project
         self.page_size = page_size
@@ -249,6 +250,7 @@ class FakeDevOpsServer:
                     if fault_route is not None and fault_route != route:
                         continue
                     if draw < probability:
+                        self.injected[_fault_name(fault)] += 1
                         return fault
                     draw -= probability
             for fault in self._faults:
@@ -256,6 +258,7 @@ class FakeDevOpsServer:
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._faults.remove(fault)
+                    self.injected[_fault_name(fault)] += 1
                     return fault
         return None
 
@@ -292,6 +295,12 @@ class FakeDevOpsServer:
                 **extra,
                 "pipeline": {"id": pipeline.id, "name": pipeline.name, "folder": pipeline.folder, "revision": 1},
                 "url": f"{self.org_url}/{self.project}/_apis/pipelines/{pipeline.id}/runs/{run.run_id}"}
+
+
+def _fault_name(fault: _Fault) -> str:
+    if fault.kind != "status":
+        return fault.kind
+    return f"{fault.status}{' html' if fault.html else ''}{' processed' if fault.process else ''}"
 
 
 @pytest.fixture()

@@ -1,0 +1,50 @@
+"""Fault matrix of the pipeline-trigger queue path at scale (issue 14 item 7; figures in docs/reliability.md).
+
+    .venv/bin/python scripts/bench_trigger_faults.py --events 5000 [--seed 7] [--json out.json]
+
+Starts Azurite (node_modules/.bin/azurite: queues + blobs) and the loopback Azure DevOps fake,
+then runs tests/functions/fault_matrix.py: every event delivered twice, Azure DevOps faults,
+worker processes SIGKILLed mid-run, outages of the claims store and of Azure DevOps. Exits 1 if
+an event was lost, ran twice, or an expected fault logged a traceback. The suite runs the same
+matrix with 300 events (tests/functions/test_queue_fault_matrix.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "functions" / "pipeline_trigger")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=3, help="worker processes (one is killed now and then)")
+    parser.add_argument("--threads", type=int, default=12, help="concurrent invocations per worker")
+    parser.add_argument("--chaos-every", type=float, default=2.0, help="seconds between kills/outages")
+    parser.add_argument("--json", type=Path, help="write the report here too")
+    args = parser.parse_args(argv)
+
+    from tests.functions.conftest import run_azurite
+    from tests.functions.fault_matrix import run_matrix
+
+    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp, run_azurite(Path(tmp)) as azurite:
+        report = run_matrix(azurite, Path(tmp) / "matrix", events=args.events, seed=args.seed, workers=args.workers,
+                            threads=args.threads, chaos_every=args.chaos_every, timeout=3600)
+    result = report.as_dict()
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    ok = report.lost == 0 and report.duplicate_runs == 0 and report.tracebacks == 0 and not report.notes
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""The queue path under faults (issue 14 item 7): a smaller run of the fault matrix in the suite.
+
+scripts/bench_trigger_faults.py runs the same matrix with 5,000 events; docs/reliability.md has
+its figures. Here: 300 distinct events, each delivered twice, plus malformed messages and events
+for another model, with Azure DevOps faults, killed workers and outages of the claims store.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Azurite
+from .fault_matrix import run_matrix
+
+
+@pytest.fixture(scope="module")
+def report(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory):
+    if azurite.queue_url is None:
+        pytest.skip("Azurite's queue service is not installed (node_modules/.bin/azurite)")
+    return run_matrix(azurite, tmp_path_factory.mktemp("matrix"), events=300, seed=11, chaos_every=1.5,
+                      timeout=240)
+
+
+def test_no_event_is_lost_and_none_runs_twice(report) -> None:
+    assert report.notes == []
+    assert report.lost == 0, report.as_dict()
+    assert report.duplicate_runs == 0, report.as_dict()
+    assert report.events_with_run + report.poisoned_events >= report.events
+
+
+def test_faults_were_really_injected(report) -> None:
+    faults = report.fault_counts
+    for kind in ("429", "500", "503", "slow", "401", "203 html", "drop"):
+        assert faults.get(kind, 0) > 0, (kind, faults)
+    assert report.kills >= 1 and report.storage_outages + report.devops_outages >= 1, report.as_dict()
+
+
+def test_retries_are_bounded_and_bad_messages_end_in_poison_with_a_reason(report) -> None:
+    assert report.max_dequeue_seen <= 5
+    assert report.max_run_requests_per_event <= 5
+    assert report.malformed_poisoned == report.malformed
+
+
+def test_expected_faults_log_no_traceback(report) -> None:
+    assert report.tracebacks == 0
+    assert report.unexpected_failures == 0
