@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from infra.naming import RULES, Namer, globally_unique_names
+from infra.private_dns import ZONE_NAMES, vnet_of
 from infra.time_zones import BUSINESS_HOURS_TIME_ZONES
 from infra.yaml_reader import ReadError, read_yaml
 
@@ -38,6 +39,9 @@ SUBNET_PATTERN = (
     r"\A/subscriptions/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Network/virtualNetworks/[-\w.]{1,80}/subnets/[-\w.]{1,80}\Z"
 )
+FQDN_PATTERN = r"\A(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z"
+# PyPI's index and the host of its files (pip needs both); conda channels are opt-in.
+DEFAULT_OUTBOUND_FQDNS = ("pypi.org", "files.pythonhosted.org")
 DNS_ZONE_ID_PATTERN = (
     r"\A/subscriptions/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"/resourceGroups/[-\w.()]{1,90}/providers/Microsoft\.Network/privateDnsZones/[a-z0-9.-]{1,253}\Z"
@@ -73,6 +77,7 @@ _PATTERN_FIXES = {
     GUID_PATTERN: "use the object/subscription/tenant id GUID, e.g. 00000000-0000-0000-0000-000000000000",
     SUBNET_PATTERN: "use the full subnet resource id "
     "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+    FQDN_PATTERN: "use a lowercase host name such as pypi.org, optionally starting with *.",
     DNS_ZONE_ID_PATTERN: "use the zone's resource id "
     "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>",
     FILESYSTEM_PATTERN: "use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit",
@@ -253,20 +258,41 @@ class Network(Strict):
     # Outbound VNet integration of the trigger function (Flex Consumption): a subnet delegated to
     # Microsoft.App/environments, so the function reaches its closed storage and Azure DevOps.
     function_subnet_id: SubnetId | None = None
-    # Private DNS zones are created per environment unless the platform already links central ones.
+    # Private DNS zones (name -> id) the platform already runs and links to this virtual network (hub
+    # zones). Zones not listed are created by this environment's stack; a virtual network shared by
+    # several environments must list them all (load_org checks it: one zone name per network).
     private_dns_zone_ids: dict[
         Annotated[str, StringConstraints(pattern=r"\A[a-z0-9][a-z0-9.-]{0,252}\Z")],
         Annotated[str, StringConstraints(pattern=DNS_ZONE_ID_PATTERN)],
     ] = Field(default_factory=dict)
+    # FQDN outbound rules of the workspace's managed network (AllowOnlyApprovedOutbound only): the
+    # package feeds jobs and image builds install from. Each FQDN rule runs on an Azure Firewall the
+    # managed network adds (billed; an empty list adds none). Default: PyPI (index + files).
+    outbound_fqdns: list[Annotated[str, StringConstraints(pattern=FQDN_PATTERN)]] = Field(
+        default_factory=lambda: list(DEFAULT_OUTBOUND_FQDNS), max_length=100
+    )
 
     @model_validator(mode="after")
     def _subnets_match_mode(self) -> Network:
         if self.mode == "private":
-            for f in ("private_endpoint_subnet_id", "compute_subnet_id", "function_subnet_id"):
+            for f in ("private_endpoint_subnet_id", "function_subnet_id"):
                 if getattr(self, f) is None:
                     raise ValueError(f"@{f}|private mode needs a subnet|add `{f}: /subscriptions/.../subnets/<name>`")
+            vnet = vnet_of(self.private_endpoint_subnet_id or "").lower()
+            for f in ("function_subnet_id", "compute_subnet_id"):
+                subnet = getattr(self, f)
+                if subnet and vnet_of(subnet).lower() != vnet:
+                    raise ValueError(f"@{f}|not in the virtual network of private_endpoint_subnet_id (the private DNS "
+                                     "zones are linked to that one network)|use a subnet of that virtual network")
+            unknown = sorted(set(self.private_dns_zone_ids) - set(ZONE_NAMES))
+            if unknown:
+                raise ValueError(f"@private_dns_zone_ids|'{unknown[0]}' is not a zone the kit's private endpoints use|"
+                                 f"list only zones of {list(ZONE_NAMES)}")
         elif self.private_endpoint_subnet_id or self.compute_subnet_id or self.function_subnet_id:
             raise ValueError("@mode|subnet ids are only used in private mode|set `mode: private` or remove the subnet ids")
+        elif self.private_dns_zone_ids:
+            raise ValueError("@private_dns_zone_ids|private DNS zones are only used in private mode|"
+                             "set `mode: private` or remove private_dns_zone_ids")
         return self
 
 
@@ -288,6 +314,21 @@ class Environment(Strict):
     # Managed virtual network of the workspace; None = derived from network mode.
     managed_network: Literal["Disabled", "AllowOnlyApprovedOutbound", "AllowInternetOutbound"] | None = None
     compute: Compute = Field(default_factory=Compute)
+
+    @model_validator(mode="after")
+    def _compute_placement(self) -> Environment:
+        # A workspace with a managed virtual network runs its compute in that network: a compute
+        # cluster cannot also sit in a customer subnet (learn.microsoft.com/azure/machine-learning/
+        # how-to-managed-network, Limitations), so compute_subnet_id is then unused (load_team warns).
+        # Without one, private compute needs the customer subnet.
+        if self.private and self.isolation_mode == "Disabled" and not self.network.compute_subnet_id:
+            raise ValueError("@network.compute_subnet_id|private mode without a managed network needs a compute subnet|"
+                             "add `compute_subnet_id: /subscriptions/.../subnets/<name>` or remove `managed_network`")
+        if "outbound_fqdns" in self.network.model_fields_set and self.isolation_mode != "AllowOnlyApprovedOutbound":
+            raise ValueError(f"@network.outbound_fqdns|FQDN outbound rules only apply to the managed network mode "
+                             f"AllowOnlyApprovedOutbound, this environment's is {self.isolation_mode}|"
+                             "remove outbound_fqdns or set `managed_network: AllowOnlyApprovedOutbound`")
+        return self
 
     @property
     def private(self) -> bool:
@@ -580,6 +621,11 @@ def load_team(path: Path, platform: Platform, root: Path | None = None, warnings
             warnings.append(f"{path}: environments.{env}.compute.vm_size: {show(size)} is not in the kit's list of "
                             "VM sizes (infra/data/azure-vm-sizes.json); if it is new, ignore this, else check the "
                             "spelling (az vm list-sizes -l <region>)")
+        network = team.environments[env].network
+        if warnings is not None and network.compute_subnet_id and team.environments[env].isolation_mode != "Disabled":
+            warnings.append(f"{path}: environments.{env}.network.compute_subnet_id: unused, the workspace's managed "
+                            "network hosts the compute cluster, which cannot also join a customer subnet "
+                            "(how-to-managed-network, Limitations); remove it, or set `managed_network: Disabled`")
     if problems:
         raise ConfigError(problems)
     return team
@@ -604,6 +650,7 @@ def load_org(teams_dir: Path | str = "teams", only: list[Path] | None = None) ->
         except ConfigError as e:
             errors.extend(e.lines)
     errors.extend(_collisions(teams, platform))
+    errors.extend(_shared_networks(teams))
     if errors:
         raise ConfigError(errors)
     return Org(root=teams_dir, platform=platform, teams=teams, warnings=warnings)
@@ -625,6 +672,32 @@ def _collisions(teams: list[TeamFile], platform: Platform) -> list[str]:
                     "Fix: give one of the teams a different name"
                 )
             seen.setdefault(key, tf.path)
+    return lines
+
+
+def _shared_networks(teams: list[TeamFile]) -> list[str]:
+    """A virtual network links one zone per name: if several environments put their private endpoints
+    in one network, no environment stack may create the zones; each must list every zone (hub zones)."""
+    users: dict[str, list[tuple[Path, str]]] = {}
+    for tf in teams:
+        for env_name, env in tf.team.environments.items():
+            if env.private and env.network.private_endpoint_subnet_id:
+                users.setdefault(vnet_of(env.network.private_endpoint_subnet_id).lower(), []).append((tf.path, env_name))
+    lines: list[str] = []
+    for vnet, envs in sorted(users.items()):
+        if len(envs) < 2:
+            continue
+        for path, env_name in envs:
+            team = next(tf.team for tf in teams if tf.path == path)
+            missing = [z for z in ZONE_NAMES if z not in team.environments[env_name].network.private_dns_zone_ids]
+            if missing:
+                others = ", ".join(f"{p.name}:{e}" for p, e in envs if (p, e) != (path, env_name))
+                lines.append(
+                    f"{path}: environments.{env_name}.network.private_dns_zone_ids: virtual network "
+                    f"{vnet.rsplit('/', 1)[-1]} is shared with {others}, and a network links only one zone per name, "
+                    f"so no environment may create its zones. Fix: create the zones once (hub) and list all of them; "
+                    f"missing: {', '.join(missing)}"
+                )
     return lines
 
 

@@ -6,13 +6,15 @@ same everywhere, so a reviewer checks them once here instead of once per resourc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra import azurerm as az
+from infra.private_dns import PRIVATE_DNS_ZONES
+
+__all__ = ["PRIVATE_DNS_ZONES", "PROTECTED", "PrivateLink", "delete_lock", "diagnostics", "private_endpoint", "role"]
 
 # prevent_destroy: Terraform refuses any plan that would delete the resource.
 PROTECTED = TerraformResourceLifecycle(prevent_destroy=True)
@@ -81,19 +83,6 @@ class PrivateLink:
     location: str
     subnet_id: str
     zone_ids: dict[str, str]  # private DNS zone name -> zone id
-
-
-# Sub-resource -> private DNS zones it needs (Azure's private endpoint DNS table).
-PRIVATE_DNS_ZONES: dict[str, Sequence[str]] = {
-    "amlworkspace": ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net"),
-    "vault": ("privatelink.vaultcore.azure.net",),
-    "registry": ("privatelink.azurecr.io",),
-    "blob": ("privatelink.blob.core.windows.net",),
-    "file": ("privatelink.file.core.windows.net",),
-    "dfs": ("privatelink.dfs.core.windows.net",),
-    "sites": ("privatelink.azurewebsites.net",),
-    "amlregistry": ("privatelink.api.azureml.ms",),
-}
 
 
 def private_endpoint(
