@@ -46,6 +46,11 @@ def stack_plan(org: Org) -> list[PlannedStack]:
     return plan
 
 
+def stack_teams(plan: list[PlannedStack]) -> dict[str, str]:
+    """Stack name -> team name, for the `team:<name>` selector (stacks/selection.py)."""
+    return {p.name: p.team.name for p in plan if p.team is not None}
+
+
 def build_app(org: Org, app: App | None = None, patterns: list[str] | None = None) -> App:
     """Construct the stacks of `org` matching `patterns` (None: every stack) in `app`.
 
@@ -86,7 +91,7 @@ def _build_app(org: Org, app: App | None, patterns: list[str] | None) -> App:
 
     app = app or App()
     plan = stack_plan(org)
-    chosen = set(select([p.name for p in plan], patterns))
+    chosen = set(select([p.name for p in plan], patterns, stack_teams(plan)))
     announce_local_state(org.platform)
     built: dict[str, TerraformStack] = {}
     for p in plan:
@@ -110,6 +115,7 @@ def _build(app: App, org: Org, p: PlannedStack) -> TerraformStack:
     from stacks.environment import EnvironmentStack
     from stacks.shared import SharedStack, shared_tags
 
+    stack: TerraformStack
     if p.kind == "bootstrap":
         stack = BootstrapStack(app, org.platform)
         tags = {**org.platform.default_tags, "managed-by": "mlops-kit", "purpose": "terraform-state"}
@@ -117,21 +123,26 @@ def _build(app: App, org: Org, p: PlannedStack) -> TerraformStack:
         assert p.team is not None
         stack = SharedStack(app, p.name, org, p.team)
         tags = shared_tags(org, p.team)
-    else:
-        assert p.team is not None
-        env = p.env or "all"
-        network = p.team.environments[p.env].network.mode if p.env else None
-        stack = (
-            EnvironmentStack(app, p.name, org, p.team, p.env)
-            if p.kind == "env"
-            else DevopsStack(app, p.name, org, p.team)
-        )
+    elif p.kind == "env":
+        assert p.team is not None and p.env is not None
+        stack = EnvironmentStack(app, p.name, org, p.team, p.env)
+        network = p.team.environments[p.env].network.mode
         tags = standard_tags(
             team=p.team.name,
-            env=env,
+            env=p.env,
             cost_center=p.team.cost_center,
             defaults=org.platform.default_tags,
             network=network,
+        )
+    else:
+        assert p.team is not None
+        stack = DevopsStack(app, p.name, org, p.team)
+        tags = standard_tags(
+            team=p.team.name,
+            env="all",
+            cost_center=p.team.cost_center,
+            defaults=org.platform.default_tags,
+            network=None,
         )
     Aspects.of(stack).add(TaggingAspect(tags))
     return stack
@@ -144,5 +155,10 @@ def _deploy_after(org: Org, p: PlannedStack) -> list[str]:
     if p.kind == "shared":
         return [BOOTSTRAP]
     if p.kind == "env":
-        return [BOOTSTRAP, f"{p.team.name}-shared"]  # the registry its identities are granted on
+        from infra.model_registry import promotion_env
+
+        after = [BOOTSTRAP, f"{p.team.name}-shared"]  # the registry its identities are granted on
+        if p.env != "dev" and p.env == promotion_env(p.team):
+            after.append(f"{p.team.name}-dev")  # its identity is granted read on the dev workspace it promotes from
+        return after
     return [BOOTSTRAP] + [f"{p.team.name}-{env}" for env in p.team.env_names]
