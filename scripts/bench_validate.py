@@ -31,7 +31,7 @@ _PROBE = (
     "    main()\n"
     "except SystemExit as e:\n"
     "    assert e.code in (0, None), e.code\n"
-    "print(' '.join(m for m in ('cdktf', 'jsii', 'constructs') if m in sys.modules), file=sys.stderr)\n"
+    "print('heavy:', *(m for m in ('cdktf', 'jsii', 'constructs') if m in sys.modules), file=sys.stderr)\n"
 )
 
 
@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
 
     probe = subprocess.run([sys.executable, "-c", _PROBE, str(args.teams)], cwd=REPO, capture_output=True,
                            text=True, check=False)
-    heavy = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else ""
+    # the probe's own line (validate may print warnings to stderr before it)
+    marks = [ln for ln in probe.stderr.splitlines() if ln.startswith("heavy:")]
+    heavy = marks[-1].removeprefix("heavy:").strip() if marks else probe.stderr.strip()[-200:] or "no probe output"
 
     teams = len([f for f in args.teams.glob("*.yaml") if f.name != "platform.yaml" and not f.name.startswith("_")])
     print(f"command: {Path(command[0]).name} {' '.join(command[1:])}")

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from infra.config import ConfigError
 from stacks.selection import CONTEXT_KEY, ENV_VAR, SelectionError, parse_patterns
@@ -47,7 +47,7 @@ def error(line: str) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """ConfigError and SelectionError -> one `error:` line each on stderr, exit 2."""
+    """ConfigError and SelectionError -> one `error:` line each on stderr, exit 2; Ctrl-C -> one line, exit 130."""
     try:
         yield
     except ConfigError as e:
@@ -57,3 +57,20 @@ def user_errors() -> Iterator[None]:
     except SelectionError as e:
         error(str(e))
         sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        interrupted()
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+
+def interrupted() -> NoReturn:
+    """Ctrl-C: one line, exit 130. A synth swaps its output in only when complete, so nothing half-written stays."""
+    print("interrupted", file=sys.stderr)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def describe(exc: BaseException) -> str:
+    """One short line for an unexpected exception (type and message, cut to 200 characters)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}{'...' if len(text) > 200 else ''}" if text else type(exc).__name__

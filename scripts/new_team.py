@@ -5,6 +5,8 @@ platform.yaml and every other team (name collisions included), and only then mov
 with a link that fails if the target appeared meanwhile, or a rename when `force` replaces a file.
 A rejected team leaves teams/ exactly as it was. Error lines name the final path, never the
 temporary one. Prompting lives in the CLI; this module only renders, validates and writes.
+`--force` never writes through a symlink (it would rewrite whatever the link points at, another
+team's file included) and keeps the replaced file's mode; a new file gets 0644 (minus the umask).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.config import ENV_ORDER, ConfigError, Network, Org, ensure_valid_name, load_org, team_files
+from scripts.writes import check_target, default_mode
 
 # The subnets a private environment needs, in the order of the config model (`network.<field>`).
 SUBNET_FIELDS = tuple(f for f in Network.model_fields if f.endswith("_subnet_id"))
@@ -48,7 +51,7 @@ def render(a: TeamAnswers) -> str:
     """The team file's YAML text, commented like teams/example.yaml."""
     lines = [
         f"# Team {a.name}: created by `mlops-kit new-team`. Reference for every key: docs/configuration.md",
-        f"name: {a.name}",
+        f"name: {_q(a.name)}",
         f"display_name: {_q(a.display_name)}",
         f"cost_center: {_q(a.cost_center)}",
         "groups:                      # Entra ID group object ids",
@@ -88,13 +91,19 @@ def create_team_file(teams_dir: Path | str, answers: TeamAnswers, force: bool = 
     target = team_path(teams_dir, answers.name)
     if not teams_dir.is_dir():
         raise ConfigError([f"{teams_dir}: folder not found. Fix: run from the repository root or pass --teams"])
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:
         raise ConfigError([f"{target}: file exists. Fix: choose another team name, or pass --force to replace it"])
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{answers.name}.", suffix=".new", dir=teams_dir)
+    mode = check_target(target, marker=None, force=True)  # refuses a symlink or a non-regular file
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{answers.name}.", suffix=".new", dir=teams_dir)
+    except OSError as e:
+        raise ConfigError([f"{teams_dir}: cannot create a file there ({e.strerror}). "
+                           "Fix: check the folder's permissions, or pass --teams a folder you can write"]) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(render(answers))
+        os.chmod(tmp, default_mode() if mode is None else mode)
         others = [p for p in team_files(teams_dir) if p.resolve() != target.resolve()]
         try:
             org = load_org(teams_dir, only=[*others, tmp])

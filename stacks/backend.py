@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
-from cdktf import AzurermBackend, LocalBackend, TerraformStack
+from cdktf import App, AzurermBackend, LocalBackend, TerraformStack
+from constructs import Construct
 
 from infra.config import Platform
 
 # Terraform runs in cdktf.out/stacks/<stack>/, which every synth replaces: local state lives three
 # levels up, in the project root, where no synth touches it (and .gitignore keeps it out of git).
 LOCAL_STATE_DIR = "../../.."
+# Set by `mlops-kit synth` (absolute project root): with `--out elsewhere` the state path is computed from
+# the stack's folder to that root, so local state never moves with --out. Unset (npx cdktf synth into
+# ./cdktf.out): LOCAL_STATE_DIR.
+STATE_DIR_CONTEXT = "mlops-kit:local-state-dir"
 
 
-def local_state_path(name: str) -> str:
-    return f"{LOCAL_STATE_DIR}/terraform.{name}.tfstate"
+def local_state_path(name: str, scope: Construct | None = None) -> str:
+    root = scope.node.try_get_context(STATE_DIR_CONTEXT) if scope is not None else None
+    if not root:
+        return f"{LOCAL_STATE_DIR}/terraform.{name}.tfstate"
+    stack_dir = Path(App.of(scope).outdir).resolve() / "stacks" / name
+    return Path(os.path.relpath(Path(root).resolve(), stack_dir)).joinpath(f"terraform.{name}.tfstate").as_posix()
 
 
 def use_backend(stack: TerraformStack, name: str, platform: Platform) -> None:
     state = platform.state
     if state is None:
-        LocalBackend(stack, path=local_state_path(name))
+        LocalBackend(stack, path=local_state_path(name, stack))
         return
     AzurermBackend(
         stack,

@@ -89,7 +89,8 @@ def test_validate_and_help_never_start_jsii():
 def test_synth_pattern_that_matches_nothing_is_one_line(cli, tmp_path):
     result = cli("synth", "nomatch-*", "--teams", TEAMS, "--out", tmp_path / "out")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: MLOPS_KIT_STACKS: pattern 'nomatch-*' matches no stack. Fix: use one of:")
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("error: ")]
+    assert line.startswith("error: MLOPS_KIT_STACKS: pattern 'nomatch-*' matches no stack. Fix: use one of:")
     assert not (tmp_path / "out").exists()
 
 
