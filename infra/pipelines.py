@@ -3,7 +3,11 @@
 `pipeline_specs` is the single table of which pipeline lives in which repo and file, and which
 service connections, variable groups, environments and repositories it uses. The build
 definitions, their pipeline authorizations (so a first run never stalls on a "permit" click) and
-the tests that cross-check the seeded YAML all read it.
+the tests that cross-check the seeded YAML all read it. Every pipeline is also authorized for the
+kit templates repo its YAML `extends`.
+
+Repository authorizations pass the repository id alone: the provider prefixes `<project id>.`
+itself (`resource_pipeline_authorization.go`, v1.16.0, since PR #883).
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ class PipelinesProps:
     connections: Mapping[str, ado.ServiceendpointAzurerm]
     variable_groups: Mapping[str, ado.VariableGroup]
     secret_groups: Mapping[str, ado.VariableGroup] = field(default_factory=dict)  # Key Vault-linked
+    templates: ado.GitRepository | None = None  # the kit templates repo every pipeline extends
+    seeded: Mapping[str, Sequence[ado.GitRepositoryFile]] = field(default_factory=dict)  # repo key -> files
 
 
 class Pipelines(Construct):
@@ -91,7 +97,8 @@ class Pipelines(Construct):
                 ),
                 ci_trigger=ado.BuildDefinitionCiTrigger(use_yaml=True),
                 job_authorization_scope="project",  # the job token reaches this project only
-                depends_on=[props.repositories[spec.repo]],
+                # After the seeded files: the YAML exists, and seeding starts no run.
+                depends_on=[repo, *props.seeded.get(spec.repo, ())],
             )
             self.definitions[spec.key] = definition
             self._authorize(props, spec, definition)
@@ -106,7 +113,9 @@ class Pipelines(Construct):
         for env in spec.deploys_to:
             resources.append((f"environment_{env}", "environment", props.environments[env].id))
         for repo in spec.checks_out:
-            resources.append((f"repository_{repo}", "repository", f"{props.project_id}.{props.repositories[repo].id}"))
+            resources.append((f"repository_{repo}", "repository", props.repositories[repo].id))
+        if props.templates is not None:
+            resources.append(("repository_templates", "repository", props.templates.id))
         for id_, kind, resource_id in resources:
             ado.PipelineAuthorization(
                 self,

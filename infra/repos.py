@@ -1,16 +1,23 @@
-"""The team's two repositories, seeded on their default branch, with main protected.
+"""The team's repositories on `main`: two team repos seeded once, and the kit's templates repo.
 
-`<team>-model` (data scientists) and `<team>-app` (app developers) start Clean and receive the
-seeded files (pipelines, READMEs, contract check) in the kit's commit. Branch policies on main:
-at least N reviewers, the last pusher cannot approve, votes reset on push, and the repo's CI
-pipeline must pass (build validation).
+- `<team>-model` (data scientists) and `<team>-app` (app developers) receive the seeded files
+  (pipeline entry points, READMEs, starter code, contract files) ONCE. The team owns them from then
+  on: Terraform ignores later content changes (`ignore_changes = [content, commit_message]`), so a
+  kit upgrade never pushes to a team's main, where the min-reviewers policy refuses direct pushes
+  (TF402455). Branch policies are created after the seeded files (`depends_on`) for the same reason.
+- `mlops-templates` holds the kit-owned pipeline logic that the team pipelines `extends`
+  (`resources.repositories` + `extends: template: ...@templates`, the Azure/mlops-templates pattern).
+  Terraform keeps it exactly as the kit renders it (a kit upgrade updates it in place), it has no
+  reviewer policy, and project contributors may read it but not push to it, so the required-template
+  checks on the protected connections and environments mean "runs the kit's logic from main".
 
-Who owns a seeded file afterwards:
-- the kit owns the pipelines (`pipelines/`) and the contract checker (`contract/contract_check.py`
-  and its schema): Terraform keeps them as the kit renders them, so a kit upgrade reaches every
-  team and a pipeline cannot quietly lose its contract check;
-- the team owns everything else (starter code, READMEs, the contract files, sample data): the kit
-  writes it once and ignores later edits (`ignore_changes = [content]`).
+Provider facts (microsoft/azuredevops v1.16.0, `internal/service/git/`):
+- `resource_git_repository.go`: a Clean init pushes `/README.md` (content: the project name) to
+  `default_branch`, or to `refs/heads/master` when none is set; `default_branch` is therefore set
+  to main, and `initialization` is ignored after creation (a changed init would force a new repo).
+- `resource_git_repository_file.go`: create refuses an existing file ("Refusing to overwrite existing
+  file") unless `overwrite_on_create`; that is set only for README.md, the one file the init wrote.
+Every kit commit message carries `***NO_CI***`, so seeding starts no CI run.
 Repositories are `prevent_destroy`: their history is the team's work.
 """
 
@@ -23,32 +30,55 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
-from infra.interfaces import PROTECTED
 
 MAIN = "refs/heads/main"
-KIT_OWNED = ("pipelines/", "contract/contract_check.py", "contract/model-contract.schema.json")
+NO_CI = "***NO_CI***"  # Azure Repos/Pipelines skip CI for a push whose commit message contains this
+TEMPLATES = "templates"  # key of the kit templates repo in the seed files, and its `resources.repositories` alias
+TEMPLATES_REPOSITORY = "mlops-templates"
+INIT_WRITES = ("README.md",)  # files the Clean initialization commits (resource_git_repository.go)
+REPO_LIFECYCLE = TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["initialization"])
 SEED_ONCE = TerraformResourceLifecycle(ignore_changes=["content", "commit_message"])
-
-
-def kit_owned(path: str) -> bool:
-    return path.startswith(KIT_OWNED)
+# Project contributors on the templates repo: read, never write (so `extends` means the kit's template).
+READ_ONLY = {
+    "GenericContribute": "Deny",
+    "ForcePush": "Deny",
+    "CreateBranch": "Deny",
+    "CreateTag": "Deny",
+    "ManageNote": "Deny",
+    "PolicyExempt": "Deny",
+    "EditPolicies": "Deny",
+    "ManagePermissions": "Deny",
+    "RenameRepository": "Deny",
+    "DeleteRepository": "Deny",
+    "PullRequestContribute": "Deny",
+    "PullRequestBypassPolicy": "Deny",
+}
 
 
 def repository_name(team: str, key: str) -> str:
-    return f"{team}-{key}"
+    """Repository name of a seed-files key ("model", "app", "templates")."""
+    return TEMPLATES_REPOSITORY if key == TEMPLATES else f"{team}-{key}"
+
+
+def commit_message(path: str) -> str:
+    return f"mlops-kit: seed {path} {NO_CI}"
 
 
 @dataclass(frozen=True)
 class ReposProps:
     team: str
     project_id: str
-    files: Mapping[str, Mapping[str, str]]  # repo key ("model", "app") -> {path: content}
+    files: Mapping[str, Mapping[str, str]]  # repo key ("model", "app", "templates") -> {path: content}
+    contributors_group: str | None = None  # descriptor of the project's Contributors group (templates read-only)
 
 
 class TeamRepos(Construct):
+    """All of the project's kit-created repositories; `files` decides which exist."""
+
     def __init__(self, scope: Construct, id_: str, props: ReposProps):
         super().__init__(scope, id_)
         self.repositories: dict[str, ado.GitRepository] = {}
+        self.files: dict[str, list[ado.GitRepositoryFile]] = {}
         for key, files in props.files.items():
             repo = ado.GitRepository(
                 self,
@@ -56,10 +86,11 @@ class TeamRepos(Construct):
                 project_id=props.project_id,
                 name=repository_name(props.team, key),
                 initialization=ado.GitRepositoryInitialization(init_type="Clean"),
-                lifecycle=PROTECTED,
+                default_branch=MAIN,
+                lifecycle=REPO_LIFECYCLE,
             )
             self.repositories[key] = repo
-            for path, content in sorted(files.items()):
+            self.files[key] = [
                 ado.GitRepositoryFile(
                     self,
                     f"{key}_file_{_construct_id(path)}",
@@ -67,10 +98,22 @@ class TeamRepos(Construct):
                     file=path,
                     content=literal(content),
                     branch=MAIN,
-                    commit_message=f"mlops-kit: seed {path}",
-                    overwrite_on_create=False,  # never clobber a file the team already has
-                    lifecycle=None if kit_owned(path) else SEED_ONCE,
+                    commit_message=commit_message(path),
+                    overwrite_on_create=path in INIT_WRITES,  # replace the init's README, nothing else
+                    lifecycle=None if key == TEMPLATES else SEED_ONCE,
                 )
+                for path, content in sorted(files.items())
+            ]
+        if TEMPLATES in self.repositories and props.contributors_group:
+            ado.GitPermissions(
+                self,
+                "templates_read_only",
+                project_id=props.project_id,
+                repository_id=self.repositories[TEMPLATES].id,
+                principal=props.contributors_group,
+                permissions=READ_ONLY,
+                replace=False,  # merge with the defaults (GenericRead stays allowed)
+            )
 
 
 @dataclass(frozen=True)
@@ -79,6 +122,7 @@ class BranchPoliciesProps:
     repository: ado.GitRepository
     build_definition: ado.BuildDefinition
     min_reviewers: int
+    seeded: tuple[ado.GitRepositoryFile, ...] = ()  # created first: once the policy exists, pushes to main fail
 
 
 class MainBranchPolicies(Construct):
@@ -87,6 +131,7 @@ class MainBranchPolicies(Construct):
     def __init__(self, scope: Construct, id_: str, props: BranchPoliciesProps):
         super().__init__(scope, id_)
         scope_main = dict(repository_id=props.repository.id, repository_ref=MAIN, match_type="Exact")
+        after_seed = list(props.seeded) or None
         ado.BranchPolicyMinReviewers(
             self,
             "min_reviewers",
@@ -101,6 +146,7 @@ class MainBranchPolicies(Construct):
                 allow_completion_with_rejects_or_waits=False,
                 scope=[ado.BranchPolicyMinReviewersSettingsScope(**scope_main)],
             ),
+            depends_on=after_seed,
         )
         ado.BranchPolicyBuildValidation(
             self,
@@ -115,6 +161,7 @@ class MainBranchPolicies(Construct):
                 queue_on_source_update_only=False,
                 scope=[ado.BranchPolicyBuildValidationSettingsScope(**scope_main)],
             ),
+            depends_on=after_seed,
         )
 
 

@@ -4,10 +4,17 @@ Deploy order: `<team>-<env>` stacks first (they create the pipeline identities, 
 groups and the trigger functions' identities), then this stack, which looks those identities up by
 their deterministic names. `build_app` records the order with stack dependencies, so
 `cdktf deploy '<team>-*'` applies the stacks in that order.
+
+Repositories: the team repos are seeded once; the kit-owned pipeline logic lives in the project's
+`mlops-templates` repo (updated by every kit upgrade) that the team pipelines `extends`. The
+protected environments and connections accept only runs that extend those templates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import yaml
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
@@ -17,11 +24,19 @@ from infra.config import Org, Team
 from infra.devops_access import TriggerAccess, TriggerAccessProps
 from infra.devops_project import DevopsProject, DevopsProjectProps
 from infra.diagram import wiki_page
-from infra.environments import Approval, BusinessHours, EnvironmentsProps, GatedEnvironments
+from infra.environments import Approval, BusinessHours, EnvironmentsProps, GatedEnvironments, TemplateGate
 from infra.ml_workspace import COMPUTE_CLUSTER_NAME
 from infra.naming import Namer
-from infra.pipelines import Pipelines, PipelinesProps, pipeline_specs
-from infra.repos import MAIN, BranchPoliciesProps, MainBranchPolicies, ReposProps, TeamRepos
+from infra.pipelines import Pipelines, PipelineSpec, PipelinesProps, pipeline_specs
+from infra.repos import (
+    MAIN,
+    TEMPLATES,
+    TEMPLATES_REPOSITORY,
+    BranchPoliciesProps,
+    MainBranchPolicies,
+    ReposProps,
+    TeamRepos,
+)
 from infra.service_connections import (
     EnvironmentTarget,
     ServiceConnections,
@@ -35,8 +50,14 @@ from stacks.seed_files import seed_files
 
 
 def pipeline_variables(org: Org, team: Team, env: str) -> dict[str, str]:
-    """The non-secret settings every pipeline of `env` reads from its variable group."""
+    """The non-secret settings every pipeline of `env` reads from its variable group.
+
+    TRAINING_DATA_ROOT is the only lake folder training may read in `env` (its own lake, the
+    trigger's filesystem and prefix): the pipelines refuse a `dataPath` outside it.
+    """
     names, shared = org.namer(team, env), Namer(org.platform.naming_prefix, team.name, "shared")
+    trig = team.triggers.training
+    lake = names.name("data_lake")
     return {
         "ENVIRONMENT": env,
         "AZURE_SUBSCRIPTION_ID": team.environments[env].subscription_id,
@@ -46,14 +67,36 @@ def pipeline_variables(org: Org, team: Team, env: str) -> dict[str, str]:
         "AML_ENDPOINT": names.name("ml_endpoint"),
         "AML_REGISTRY": shared.name("ml_registry"),
         "AML_REGISTRY_RESOURCE_GROUP": shared.name("resource_group"),
-        "DATA_LAKE_ACCOUNT": names.name("data_lake"),
+        "DATA_LAKE_ACCOUNT": lake,
+        "TRAINING_DATA_ROOT": f"abfss://{trig.filesystem}@{lake}.dfs.core.windows.net/{trig.prefix}",
         "CONTAINER_REGISTRY": names.name("container_registry"),
         "KEY_VAULT": names.name("key_vault"),
     }
 
 
+def extended_templates(files: Mapping[str, Mapping[str, str]], specs: list[PipelineSpec]) -> dict[str, tuple[str, ...]]:
+    """{kit env: template paths} that the team pipelines using that env `extends` from the templates repo.
+
+    Read from the seeded YAML itself (`extends: {template: <path>@templates}`), so the required-template
+    checks name exactly what the pipelines extend; a pipeline that extends nothing adds nothing.
+    """
+    suffix = f"@{TEMPLATES}"
+    used: dict[str, set[str]] = {}
+    for spec in specs:
+        text = files.get(spec.repo, {}).get(spec.yaml_path)
+        doc = yaml.safe_load(text) if text else None
+        template = (doc.get("extends") or {}).get("template", "") if isinstance(doc, dict) else ""
+        if isinstance(template, str) and template.endswith(suffix):
+            for env in {*spec.environments, *spec.deploys_to}:
+                used.setdefault(env, set()).add(template[: -len(suffix)])
+    return {env: tuple(sorted(paths)) for env, paths in sorted(used.items())}
+
+
 class DevopsStack(TerraformStack):
-    def __init__(self, scope: Construct, name: str, org: Org, team: Team):
+    def __init__(
+        self, scope: Construct, name: str, org: Org, team: Team, files: Mapping[str, Mapping[str, str]] | None = None
+    ):
+        """`files` overrides the seed files (`seed_files(org, team)`), for tests of the repository wiring."""
         super().__init__(scope, name)
         platform = org.platform
         use_backend(self, name, platform)
@@ -75,7 +118,29 @@ class DevopsStack(TerraformStack):
             ),
         )
         pid = project.project.id
-        repos = TeamRepos(self, "repos", ReposProps(team=team.name, project_id=pid, files=seed_files(org, team)))
+        seeds = dict(seed_files(org, team) if files is None else files)
+        seeds.setdefault(TEMPLATES, {})  # the templates repo exists even before the kit seeds templates into it
+        repos = TeamRepos(
+            self,
+            "repos",
+            ReposProps(team=team.name, project_id=pid, files=seeds, contributors_group=project.contributors.id),
+        )
+        specs = pipeline_specs(team.env_names)
+        gate = TemplateGate(
+            repository=f"{team.project_name}/{TEMPLATES_REPOSITORY}", ref=MAIN, paths=extended_templates(seeds, specs)
+        )
+        approvers = project.entra_groups.get("approvers")
+        approval = (
+            Approval(
+                # The Azure DevOps identity id of the group; the Checks API rejects Entra object ids.
+                approver_ids=[approvers.group_id],
+                minimum_approvers=team.devops.approvals.minimum_approvers,
+                timeout_minutes=team.devops.approvals.timeout_minutes,
+                instructions=team.devops.approvals.instructions,
+            )
+            if approvers
+            else None
+        )
         hours = team.devops.business_hours
         environments = GatedEnvironments(
             self,
@@ -83,15 +148,9 @@ class DevopsStack(TerraformStack):
             EnvironmentsProps(
                 project_id=pid,
                 env_names=team.env_names,
-                approval=Approval(
-                    approver_ids=[project.entra_groups["approvers"].origin_id],
-                    minimum_approvers=team.devops.approvals.minimum_approvers,
-                    timeout_minutes=team.devops.approvals.timeout_minutes,
-                    instructions=team.devops.approvals.instructions,
-                )
-                if "approvers" in project.entra_groups
-                else None,
+                approval=approval,
                 business_hours=BusinessHours(hours.start, hours.end, hours.time_zone, hours.days) if hours else None,
+                templates=gate,
             ),
         )
         connections = ServiceConnections(
@@ -114,9 +173,10 @@ class DevopsStack(TerraformStack):
                     )
                     for env in team.env_names
                 ],
+                prod_approval=approval,
+                templates=gate,
             ),
         )
-        specs = pipeline_specs(team.env_names)
         pipelines = Pipelines(
             self,
             "pipelines",
@@ -130,6 +190,8 @@ class DevopsStack(TerraformStack):
                 connections=connections.connections,
                 variable_groups=connections.variable_groups,
                 secret_groups=connections.secret_groups,
+                templates=repos.repositories[TEMPLATES],
+                seeded={key: tuple(files) for key, files in repos.files.items()},
             ),
         )
         for spec in specs:
@@ -142,6 +204,7 @@ class DevopsStack(TerraformStack):
                         repository=repos.repositories[spec.repo],
                         build_definition=pipelines.definitions[spec.key],
                         min_reviewers=team.devops.min_reviewers,
+                        seeded=tuple(repos.files[spec.repo]),
                     ),
                 )
         trigger_identities = {
@@ -167,7 +230,8 @@ class DevopsStack(TerraformStack):
             ),
         )
         ProjectWiki(
-            self, "wiki",
+            self,
+            "wiki",
             ProjectWikiProps(project_id=pid, content=wiki_page(org, team), wiki_name=f"{team.project_name}.wiki"),
         )
         TerraformOutput(self, "project_id", value=pid)

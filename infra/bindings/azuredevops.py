@@ -1215,6 +1215,82 @@ class CheckExclusiveLock(_Resource):
         return self.get_number_attribute("version")
 
 
+@dataclass(frozen=True, kw_only=True)
+class CheckRequiredTemplateRequiredTemplate(Block):
+    """Block ``required_template`` of ``azuredevops_check_required_template`` (one or more)."""
+
+    repository_name: str
+    repository_ref: str
+    template_path: str
+    repository_type: str | None = None
+
+    def to_terraform(self) -> dict[str, Any]:
+        return {
+            "repository_name": self.repository_name,
+            "repository_ref": self.repository_ref,
+            "repository_type": self.repository_type,
+            "template_path": self.template_path,
+        }
+
+
+class CheckRequiredTemplate(_Resource):
+    """Resource ``azuredevops_check_required_template``.
+
+    https://registry.terraform.io/providers/microsoft/azuredevops/1.16.0/docs/resources/check_required_template
+    """
+
+    TF_TYPE = "azuredevops_check_required_template"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        project_id: str,
+        target_resource_id: str,
+        target_resource_type: str,
+        required_template: Sequence[CheckRequiredTemplateRequiredTemplate],
+        timeouts: Timeouts | None = None,
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        lifecycle: TerraformResourceLifecycle | None = None,
+        provider: TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            {
+                "project_id": project_id,
+                "target_resource_id": target_resource_id,
+                "target_resource_type": target_resource_type,
+                "required_template": require_items("required_template", required_template, 1),
+                "timeouts": timeouts,
+            },
+            depends_on=depends_on,
+            lifecycle=lifecycle,
+            provider=provider,
+        )
+
+    @property
+    def id(self) -> str:
+        return self.get_string_attribute("id")
+
+    @property
+    def project_id(self) -> str:
+        return self.get_string_attribute("project_id")
+
+    @property
+    def target_resource_id(self) -> str:
+        return self.get_string_attribute("target_resource_id")
+
+    @property
+    def target_resource_type(self) -> str:
+        return self.get_string_attribute("target_resource_type")
+
+    @property
+    def version(self) -> float:
+        return self.get_number_attribute("version")
+
+
 class Environment(_Resource):
     """Resource ``azuredevops_environment``.
 
@@ -1265,6 +1341,76 @@ class Environment(_Resource):
     @property
     def project_id(self) -> str:
         return self.get_string_attribute("project_id")
+
+
+class GitPermissions(_Resource):
+    """Resource ``azuredevops_git_permissions``.
+
+    https://registry.terraform.io/providers/microsoft/azuredevops/1.16.0/docs/resources/git_permissions
+    """
+
+    TF_TYPE = "azuredevops_git_permissions"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        permissions: Mapping[str, str],
+        principal: str,
+        project_id: str,
+        branch_name: str | None = None,
+        replace: bool | None = None,
+        repository_id: str | None = None,
+        timeouts: Timeouts | None = None,
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        lifecycle: TerraformResourceLifecycle | None = None,
+        provider: TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id_,
+            {
+                "branch_name": branch_name,
+                "permissions": permissions,
+                "principal": principal,
+                "project_id": project_id,
+                "replace": replace,
+                "repository_id": repository_id,
+                "timeouts": timeouts,
+            },
+            depends_on=depends_on,
+            lifecycle=lifecycle,
+            provider=provider,
+        )
+
+    @property
+    def branch_name(self) -> str:
+        return self.get_string_attribute("branch_name")
+
+    @property
+    def id(self) -> str:
+        return self.get_string_attribute("id")
+
+    @property
+    def permissions(self) -> Mapping[str, str]:
+        return self.get_string_map_attribute("permissions")
+
+    @property
+    def principal(self) -> str:
+        return self.get_string_attribute("principal")
+
+    @property
+    def project_id(self) -> str:
+        return self.get_string_attribute("project_id")
+
+    @property
+    def replace(self) -> IResolvable:
+        return self.get_boolean_attribute("replace")
+
+    @property
+    def repository_id(self) -> str:
+        return self.get_string_attribute("repository_id")
 
 
 @dataclass(frozen=True, kw_only=True)

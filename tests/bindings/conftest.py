@@ -32,10 +32,13 @@ from infra.bindings.azuredevops import (
     CheckBranchControl,
     CheckBusinessHours,
     CheckExclusiveLock,
+    CheckRequiredTemplate,
+    CheckRequiredTemplateRequiredTemplate,
     DataAzuredevopsClientConfig,
     DataAzuredevopsGroup,
     DataAzuredevopsProject,
     Environment,
+    GitPermissions,
     GitRepository,
     GitRepositoryFile,
     GitRepositoryInitialization,
@@ -207,6 +210,27 @@ def build_azuredevops_stack(stack: TerraformStack) -> None:
         target_resource_id=prod.id,
         target_resource_type="environment",
         timeout=43200,
+    )
+    CheckRequiredTemplate(
+        stack,
+        "prod_template",
+        project_id=project.id,
+        target_resource_id=prod.id,
+        target_resource_type="environment",
+        required_template=[
+            CheckRequiredTemplateRequiredTemplate(
+                repository_name="team-a/mlops-templates", repository_ref="refs/heads/main", template_path="release.yml"
+            )
+        ],
+    )
+    GitPermissions(
+        stack,
+        "templates_read_only",
+        project_id=project.id,
+        repository_id=repo.id,
+        principal=readers.descriptor,
+        permissions={"GenericContribute": "Deny"},
+        replace=False,
     )
     PipelineAuthorization(
         stack,

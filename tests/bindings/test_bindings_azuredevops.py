@@ -239,7 +239,7 @@ def test_every_resource_and_data_source_type_is_in_the_full_stack(ado_doc):
     used = set(ado_doc["resource"]) | {f"data.{t}" for t in ado_doc["data"]}
     expected = {c.TF_TYPE for c in classes(ado_module, BindingResource)}
     expected |= {f"data.{c.TF_TYPE}" for c in classes(ado_module, BindingDataSource)}
-    assert len(expected) == 24
+    assert len(expected) == 26
     assert used == expected
 
 

@@ -151,7 +151,7 @@ def _elements(module: types.ModuleType) -> list[type]:
 def test_every_argument_name_exists_in_the_schema_and_every_settable_one_is_exposed(schema):
     problems: list[str] = []
     elements = _elements(ado_module)
-    assert len(elements) == 25
+    assert len(elements) == 27
     for cls in elements:
         if issubclass(cls, BindingProvider):
             _check_block(cls, schema["provider"]["block"], "provider", problems)
