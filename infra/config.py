@@ -67,9 +67,8 @@ TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN)]
 TagValue = Annotated[str, StringConstraints(pattern=TAG_VALUE_PATTERN)]
 
 
-def line(lo: int, hi: int) -> Any:
-    """A single-line string of `lo`-`hi` characters without control characters."""
-    return Annotated[str, StringConstraints(min_length=lo, max_length=hi, pattern=SINGLE_LINE_PATTERN)]
+# A single line of 1-64 characters without control characters (names shown to people, tag values).
+ShortLine = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=SINGLE_LINE_PATTERN)]
 
 
 # Fix hints for field-specific patterns: the pydantic message shows a regex, the fix says what to write.
@@ -369,7 +368,7 @@ class Approvals(Strict):
 class BusinessHours(Strict):
     start: Annotated[str, StringConstraints(pattern=r"\A([01]\d|2[0-3]):[0-5]\d\Z")] = "08:00"
     end: Annotated[str, StringConstraints(pattern=r"\A([01]\d|2[0-3]):[0-5]\d\Z")] = "17:00"
-    time_zone: line(1, 64) = "UTC"
+    time_zone: ShortLine = "UTC"
     days: list[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]] = Field(
         default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
     )
@@ -449,8 +448,8 @@ TEAM_NAME_PATTERN = r"\A[a-z][a-z0-9-]{0,30}[a-z0-9]\Z"
 
 class Team(Strict):
     name: Annotated[str, StringConstraints(pattern=TEAM_NAME_PATTERN)]
-    display_name: line(1, 64)
-    cost_center: line(1, 64)
+    display_name: ShortLine
+    cost_center: ShortLine
     groups: Groups
     environments: dict[EnvName, Environment]
     data_lake: DataLake = Field(default_factory=DataLake)

@@ -77,6 +77,9 @@ DESCRIPTIONS: dict[str, str] = {
     "integration, delegated to `Microsoft.App/environments`.",
     "Network.private_dns_zone_ids": "Private mode: existing private DNS zones to use instead of creating them, "
     "zone name -> zone resource id (for platforms with central DNS).",
+    "Network.outbound_fqdns": "FQDN outbound rules of the workspace's managed network "
+    "(`AllowOnlyApprovedOutbound` only): the package feeds jobs and image builds install from. Each rule runs on "
+    "an Azure Firewall the managed network adds (billed; an empty list adds none). Default: PyPI.",
     "Environment.managed_network": "Isolation of the workspace's managed virtual network; default "
     "`AllowOnlyApprovedOutbound` in private mode, `Disabled` in public mode.",
     "Environment.compute": "The environment's Azure ML compute cluster (scales to zero when idle).",
