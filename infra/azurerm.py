@@ -55,6 +55,7 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
     AzurermProviderFeaturesResourceGroup,
+    AzurermProviderFeaturesStorage,
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
@@ -63,8 +64,11 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
     StorageAccountBlobProperties,
     StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
+    StorageAccountBlobPropertiesCorsRule,
     StorageAccountBlobPropertiesDeleteRetentionPolicy,
     StorageAccountNetworkRules,
+    StorageAccountShareProperties,
+    StorageAccountSharePropertiesCorsRule,
 )
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
 from cdktf_cdktf_provider_azurerm.storage_management_policy import (
@@ -82,6 +86,7 @@ __all__ = [
     "AzurermProviderFeatures",
     "AzurermProviderFeaturesKeyVault",
     "AzurermProviderFeaturesResourceGroup",
+    "AzurermProviderFeaturesStorage",
     "ContainerRegistry",
     "ContainerRegistryNetworkRuleSet",
     "DataAzurermUserAssignedIdentity",
@@ -109,8 +114,11 @@ __all__ = [
     "StorageAccount",
     "StorageAccountBlobProperties",
     "StorageAccountBlobPropertiesContainerDeleteRetentionPolicy",
+    "StorageAccountBlobPropertiesCorsRule",
     "StorageAccountBlobPropertiesDeleteRetentionPolicy",
     "StorageAccountNetworkRules",
+    "StorageAccountShareProperties",
+    "StorageAccountSharePropertiesCorsRule",
     "StorageContainer",
     "StorageManagementPolicy",
     "StorageManagementPolicyRule",

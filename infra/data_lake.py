@@ -3,6 +3,10 @@
 Filesystems are created as `azurerm_storage_container` with `storage_account_id`, which goes through
 Azure Resource Manager instead of the storage data plane: it works with shared keys off and from an
 agent outside the private network. (On an HNS account a container is the ADLS filesystem.)
+
+In private mode the account's firewall denies everything except trusted Azure services (Event Grid's
+dead-lettering with its managed identity) and the private endpoints; public network access is not
+Disabled, which would also refuse Event Grid (see infra/storage.py for the sources).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class DataLake(Construct):
                 replication=props.replication,
                 hns=True,
                 soft_delete_days=props.soft_delete_days,
+                # Event Grid dead-letters into this lake over its public endpoint as a trusted
+                # service: private mode is "selected networks" here, not Disabled (infra/storage.py).
+                trusted_services=True,
             ),
             lifecycle=PROTECTED,
         )

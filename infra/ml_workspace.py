@@ -1,24 +1,85 @@
 """Azure ML workspace with its storage account and a scale-to-zero compute cluster.
 
-The workspace uses its system-assigned identity everywhere: storage is reached by identity (the
-account has shared keys off), the legacy v1 mode is off, public access is off in private mode and
-the managed virtual network isolation comes from the team's config.
+The workspace is an `azapi_resource` (Microsoft.MachineLearningServices/workspaces), because azurerm
+4.55 cannot create it the way it must exist from its first second:
+
+- `systemDatastoresAuthMode: identity` at creation: the storage account has shared keys off, so the
+  default datastores must use identities (azurerm has no such argument; the Azure Verified Module
+  avm-res-machinelearningservices-workspace sets it in the azapi body the same way);
+- the managed network's outbound rules inside the same body: azapi updates with a PUT of the body
+  (azapi_resource.go, CreateOrUpdate), so rules kept as separate child resources would be at the
+  mercy of every workspace update; and `amlregistry` is not a sub-resource the azurerm rule resource
+  accepts (machine_learning_workspace_network_outbound_rule_private_endpoint_resource.go,
+  `sub_resource_target` StringInSlice), so the registry rule needs the RP's own body anyway;
+- `provisionNetworkNow`: the managed network exists before the compute cluster is created in it.
+
+Everything else the azurerm workspace had is kept: system identity, HBI flag, public network access,
+v1 legacy mode off, image builds on the cluster in private mode, App Insights / Key Vault / ACR /
+storage links. The storage account keeps Studio's CORS rules (as AVM sets them).
+
+With a managed network (isolation mode other than Disabled) the compute runs in that network: no
+customer subnet (how-to-managed-network, Limitations) and no node public IP. Without one, private
+compute joins the customer subnet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from constructs import Construct
 
 from infra import azurerm as az
 from infra.bindings import azapi
-from infra.interfaces import PROTECTED, PrivateLink, delete_lock, diagnostics, private_endpoint, role
+from infra.interfaces import PROTECTED, PrivateLink, diagnostics, private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
-from infra.suppressions import suppress
 
 COMPUTE_CLUSTER_NAME = "cpu-cluster"
 WORKSPACE_API = "Microsoft.MachineLearningServices/workspaces@2025-06-01"
+
+
+def iso_duration(seconds: int) -> str:
+    """The ISO 8601 duration Azure returns for a compute idle time (1800 -> PT30M, 86400 -> P1D).
+
+    azurerm stores `scale_down_nodes_after_idle_duration` exactly as read back, with no diff
+    suppression (machine_learning_compute_cluster_resource.go, flattenScaleSettings), and the RP
+    returns the normalized form, so "PT1800S" would show a change on every plan.
+    """
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = "".join(f"{v}{u}" for v, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if v)
+    out = "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return out if out != "P" else "PT0S"
+
+
+@dataclass(frozen=True)
+class IdentityAttributes:
+    """`identity.principal_id` / `tenant_id`, the shape other constructs read from azurerm resources."""
+
+    principal_id: str
+    tenant_id: str
+
+
+class TaggedAzapiResource(azapi.AzapiResource):
+    """An `azapi_resource` whose ARM type takes tags: the tagging aspect (infra/tags.py) reaches it."""
+
+    @property
+    def tags_input(self) -> Mapping[str, str] | None:
+        return self._tf_arguments.get("tags")
+
+    @property
+    def tags(self) -> Mapping[str, str] | None:
+        return self._tf_arguments.get("tags")
+
+    @tags.setter
+    def tags(self, value: Mapping[str, str]) -> None:
+        self._tf_arguments["tags"] = dict(value)
+
+    @property
+    def identity(self) -> IdentityAttributes:
+        return IdentityAttributes(principal_id=self.identity_principal_id, tenant_id=self.identity_tenant_id)
 
 
 @dataclass(frozen=True)
@@ -26,6 +87,7 @@ class MlWorkspaceProps:
     workspace_name: str
     storage_name: str
     resource_group_name: str
+    resource_group_id: str
     location: str
     application_insights_id: str
     key_vault_id: str
@@ -34,14 +96,61 @@ class MlWorkspaceProps:
     private: bool
     isolation_mode: str  # Disabled | AllowOnlyApprovedOutbound | AllowInternetOutbound
     high_business_impact: bool
-    lock: bool
     vm_size: str
     vm_priority: str
     max_nodes: int
     idle_seconds_before_scale_down: int
-    compute_subnet_id: str | None = None
+    compute_subnet_id: str | None = None  # used only without a managed network (private mode)
     private_link: PrivateLink | None = None
     storage_replication: str = "LRS"
+    # Managed network outbound rules (isolation mode other than Disabled):
+    data_lake_id: str | None = None  # private endpoints to the lake's dfs and blob
+    model_registry_id: str | None = None  # private endpoint to the team's Azure ML registry
+    outbound_fqdns: Sequence[str] = ()  # FQDN rules, AllowOnlyApprovedOutbound only
+
+
+def outbound_rules(props: MlWorkspaceProps) -> dict[str, dict[str, Any]]:
+    """User-defined rules of the managed network (the workspace's own storage, vault and registry
+    get their required private-endpoint rules from Azure automatically)."""
+    if props.isolation_mode == "Disabled":
+        return {}
+
+    def endpoint(resource_id: str, target: str) -> dict[str, Any]:
+        return {"type": "PrivateEndpoint", "category": "UserDefined",
+                "destination": {"serviceResourceId": resource_id, "subresourceTarget": target, "sparkEnabled": False}}
+
+    rules: dict[str, dict[str, Any]] = {}
+    if props.data_lake_id:
+        rules |= {f"lake-{sub}": endpoint(props.data_lake_id, sub) for sub in ("dfs", "blob")}
+    if props.model_registry_id:
+        rules["model-registry"] = endpoint(props.model_registry_id, "amlregistry")
+    if props.isolation_mode == "AllowOnlyApprovedOutbound":
+        for fqdn in props.outbound_fqdns:
+            key = "fqdn-" + fqdn.replace("*.", "any-").replace(".", "-")
+            rules[key] = {"type": "FQDN", "category": "UserDefined", "destination": fqdn}
+    return rules
+
+
+def workspace_body(props: MlWorkspaceProps, storage_id: str) -> dict[str, Any]:
+    """Request body (API 2025-06-01; property names checked against azapi 2.12's embedded types)."""
+    managed = props.isolation_mode != "Disabled"
+    properties: dict[str, Any] = {
+        "applicationInsights": props.application_insights_id,
+        "keyVault": props.key_vault_id,
+        "storageAccount": storage_id,
+        "containerRegistry": props.container_registry_id,
+        "hbiWorkspace": props.high_business_impact,
+        "publicNetworkAccess": "Disabled" if props.private else "Enabled",
+        "v1LegacyMode": False,
+        "systemDatastoresAuthMode": "identity",
+        "managedNetwork": {"isolationMode": props.isolation_mode, "outboundRules": outbound_rules(props)},
+    }
+    if managed:
+        properties["provisionNetworkNow"] = True
+    if props.private:
+        # In a closed network, images are built on the cluster (no serverless build outside it).
+        properties["imageBuildCompute"] = COMPUTE_CLUSTER_NAME
+    return {"kind": "Default", "sku": {"name": "Basic", "tier": "Basic"}, "properties": properties}
 
 
 class MlWorkspace(Construct):
@@ -57,41 +166,31 @@ class MlWorkspace(Construct):
                 private=props.private,
                 replication=props.storage_replication,
                 versioning=True,
+                studio_cors=True,
             ),
             lifecycle=PROTECTED,  # holds datasets, run artifacts and model files (CKV_MLK_6)
         )
-        self.workspace = az.MachineLearningWorkspace(
+        self.workspace = TaggedAzapiResource(
             self,
             "workspace",
+            type=WORKSPACE_API,
             name=props.workspace_name,
-            resource_group_name=props.resource_group_name,
+            parent_id=props.resource_group_id,
             location=props.location,
-            application_insights_id=props.application_insights_id,
-            key_vault_id=props.key_vault_id,
-            storage_account_id=self.storage.id,
-            container_registry_id=props.container_registry_id,
-            identity=az.MachineLearningWorkspaceIdentity(type="SystemAssigned"),
-            public_network_access_enabled=not props.private,
-            v1_legacy_mode_enabled=False,
-            high_business_impact=props.high_business_impact,
-            managed_network=az.MachineLearningWorkspaceManagedNetwork(isolation_mode=props.isolation_mode),
-            # In a managed network, images are built on the cluster (no serverless build outside the network).
-            image_build_compute_name=COMPUTE_CLUSTER_NAME if props.private else None,
+            identity=azapi.AzapiResourceIdentity(type="SystemAssigned"),
+            body=workspace_body(props, self.storage.id),
+            # The RP echoes enum values in its own casing (e.g. systemDatastoresAuthMode).
+            ignore_casing=True,
+            tags={},
             lifecycle=PROTECTED,
         )
-        # The storage account has shared keys off, so the workspace must reach its default datastores
-        # with its identity. azurerm 4.55 cannot say so (no storage_account_access_type yet): set the
-        # workspace property through azapi, and grant the identity the data roles it then needs.
-        identity = self.workspace.identity.principal_id
-        grants = [
-            role(self, f"workspace_storage_{key}", scope_id=self.storage.id, role_name=name, principal_id=identity,
-                 principal_type="ServicePrincipal", description=f"workspace identity: default datastores ({key})")
-            for key, name in (("blob", "Storage Blob Data Contributor"), ("file", "Storage File Data Privileged Contributor"))
-        ]
-        azapi.AzapiUpdateResource(
-            self, "workspace_identity_datastores", type=WORKSPACE_API, resource_id=self.workspace.id,
-            body={"properties": {"systemDatastoresAuthMode": "identity"}}, depends_on=grants,
-        )
+        self.principal_id = self.workspace.identity_principal_id
+        # The default datastores are reached with the workspace identity: grant it the data roles.
+        for key, name in (("blob", "Storage Blob Data Contributor"), ("file", "Storage File Data Privileged Contributor")):
+            role(self, f"workspace_storage_{key}", scope_id=self.storage.id, role_name=name,
+                 principal_id=self.principal_id, principal_type="ServicePrincipal",
+                 description=f"workspace identity: default datastores ({key})")
+        managed = props.isolation_mode != "Disabled"
         self.compute = az.MachineLearningComputeCluster(
             self,
             "compute_cluster",
@@ -103,12 +202,12 @@ class MlWorkspace(Construct):
             identity=az.MachineLearningComputeClusterIdentity(type="SystemAssigned"),
             local_auth_enabled=False,
             ssh_public_access_enabled=False,
-            node_public_ip_enabled=not props.private,
-            subnet_resource_id=props.compute_subnet_id if props.private else None,
+            node_public_ip_enabled=not (props.private or managed),
+            subnet_resource_id=props.compute_subnet_id if props.private and not managed else None,
             scale_settings=az.MachineLearningComputeClusterScaleSettings(
                 min_node_count=0,
                 max_node_count=props.max_nodes,
-                scale_down_nodes_after_idle_duration=f"PT{props.idle_seconds_before_scale_down}S",
+                scale_down_nodes_after_idle_duration=iso_duration(props.idle_seconds_before_scale_down),
             ),
         )
         diagnostics(
@@ -124,8 +223,8 @@ class MlWorkspace(Construct):
             log_analytics_workspace_id=props.log_analytics_workspace_id,
             metric_category="Transaction",
         )
-        if props.lock:
-            delete_lock(self, "workspace_lock", self.workspace.id, "ml-workspace")
+        # No delete lock on the workspace: its child deployments and compute must stay replaceable;
+        # prevent_destroy guards it, and the data lives in the locked lake, vault and registry.
         if props.private_link:
             link = props.private_link
             private_endpoint(
@@ -137,9 +236,3 @@ class MlWorkspace(Construct):
                     self, f"storage_{sub}_endpoint", link=link, name=f"pep-{props.storage_name}-{sub}",
                     resource_id=self.storage.id, subresource=sub,
                 )
-        if not props.private:  # by design (scripts/scan.py honours these; docs/checkov-baseline.md lists them)
-            public = ("public-mode environment (tag network=public): data scientists and Microsoft-hosted agents reach "
-                      "the workspace over the internet with Entra ID + RBAC; private mode turns public access off and "
-                      "adds a private endpoint (CKV_MLK_1 enforces that)")
-            for check_id in ("CKV_AZURE_144", "CKV2_AZURE_49"):
-                suppress(self.workspace, check_id, public)

@@ -1,8 +1,10 @@
 """Private networking for one environment: private DNS zones linked to the team's virtual network.
 
 In private mode every service is reached through private endpoints; their names resolve through
-the zones created here (or through central zones the platform already runs, given in the team's
-`network.private_dns_zone_ids`).
+the zones created here or through central (hub) zones the platform already runs, given in the
+team's `network.private_dns_zone_ids`. A virtual network can be linked to only one zone of a given
+name, so a zone is created here only for a network this environment alone uses: infra/config.py
+refuses a network shared by several environments unless each lists every zone (hub zones).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.interfaces import PRIVATE_DNS_ZONES, PrivateLink
+from infra.interfaces import PrivateLink
+from infra.private_dns import ZONE_NAMES, vnet_of
 
 
 @dataclass(frozen=True)
@@ -23,19 +26,13 @@ class PrivateNetworkProps:
     existing_zone_ids: dict[str, str]  # zone name -> id of a zone the platform already manages
 
 
-def vnet_of(subnet_id: str) -> str:
-    """Virtual network id of a subnet id (…/virtualNetworks/<vnet>/subnets/<subnet>)."""
-    return subnet_id.split("/subnets/")[0]
-
-
 class PrivateNetwork(Construct):
     """Creates the missing private DNS zones and links them to the subnet's virtual network."""
 
     def __init__(self, scope: Construct, id_: str, props: PrivateNetworkProps):
         super().__init__(scope, id_)
         zone_ids = dict(props.existing_zone_ids)
-        zones = sorted({z for names in PRIVATE_DNS_ZONES.values() for z in names})
-        for zone in zones:
+        for zone in ZONE_NAMES:
             if zone in zone_ids:
                 continue
             key = zone.replace(".", "_")

@@ -2,7 +2,21 @@
 
 Entra ID only (shared keys off, OAuth by default), TLS 1.2, HTTPS only, no anonymous blob access,
 soft delete for blobs and containers, closed network in private mode. Callers add what differs
-(hierarchical namespace, versioning, replication).
+(hierarchical namespace, versioning, replication, Studio CORS, trusted-service access).
+
+Private mode has two network shapes:
+- closed (the default): public network access Disabled, reached only through private endpoints;
+- `trusted_services=True`: public network access Enabled with the firewall at default action Deny
+  and the AzureServices bypass ("selected networks"), still reached by the kit through private
+  endpoints. This is for accounts that Event Grid writes to (dead-letter container, delivery
+  queue): Event Grid cannot deliver over private endpoints and reaches storage on its public
+  endpoint as a trusted service (learn.microsoft.com/azure/event-grid/managed-service-identity,
+  "Private endpoints"), and the trusted-services exception is a rule of the firewall on the public
+  endpoint (learn.microsoft.com/azure/storage/common/storage-network-security), which
+  `publicNetworkAccess: Disabled` turns off altogether (the built-in policy "Storage accounts should
+  disable public network access": it "denies all logins that match IP or virtual network-based
+  firewall rules"). No IP or subnet rule is ever added, so only trusted Azure services with an
+  RBAC grant (Event Grid's managed identity) get past the firewall.
 """
 
 from __future__ import annotations
@@ -26,6 +40,26 @@ class SecureStorageProps:
     hns: bool = False
     versioning: bool = False
     soft_delete_days: int = 30
+    trusted_services: bool = False  # private mode: selected networks (Deny + AzureServices) instead of closed
+    studio_cors: bool = False  # the Azure ML Studio CORS rules on blob and file (ML workspace storage)
+
+
+# Azure ML Studio reads and uploads blobs and files from the browser; these are the CORS rules the
+# Azure Verified Module for the workspace sets on its storage (avm-res-machinelearningservices-workspace,
+# main.storage.tf: blob_properties.cors_rule and share_properties.cors_rule).
+STUDIO_ORIGINS = (
+    "https://mlworkspace.azure.ai",
+    "https://ml.azure.com",
+    "https://*.ml.azure.com",
+    "https://ai.azure.com",
+    "https://*.ai.azure.com",
+)
+STUDIO_METHODS = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH")
+
+
+def _studio_cors(rule_type):
+    return [rule_type(allowed_origins=list(STUDIO_ORIGINS), allowed_methods=list(STUDIO_METHODS),
+                      allowed_headers=["*"], exposed_headers=["*"], max_age_in_seconds=1800)]
 
 
 def secure_storage_account(
@@ -49,7 +83,7 @@ def secure_storage_account(
         allow_nested_items_to_be_public=False,
         cross_tenant_replication_enabled=False,
         infrastructure_encryption_enabled=True,
-        public_network_access_enabled=not props.private,
+        public_network_access_enabled=not props.private or props.trusted_services,
         network_rules=az.StorageAccountNetworkRules(default_action="Deny", bypass=["AzureServices"])
         if props.private
         else None,
@@ -60,7 +94,12 @@ def secure_storage_account(
             container_delete_retention_policy=az.StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(
                 days=props.soft_delete_days
             ),
+            cors_rule=_studio_cors(az.StorageAccountBlobPropertiesCorsRule) if props.studio_cors else None,
         ),
+        # Blob and share properties are written through Resource Manager (no data-plane call).
+        share_properties=az.StorageAccountShareProperties(
+            cors_rule=_studio_cors(az.StorageAccountSharePropertiesCorsRule)
+        ) if props.studio_cors else None,
         lifecycle=lifecycle,
     )
     # Findings that are by design (scripts/scan.py honours these; docs/checkov-baseline.md lists them).
@@ -69,6 +108,11 @@ def secure_storage_account(
              "identity access) that the kit does not manage yet")
     suppress(account, "CKV_AZURE_33", "queue service unused: the kit creates no queues in accounts built by "
              "secure_storage_account (blobs/ADLS only), so there are no queue requests to log")
+    if props.private and props.trusted_services:
+        suppress(account, "CKV_AZURE_59", "private mode, selected networks: public network access is Enabled only so "
+                 "that the firewall's trusted-services exception applies (Event Grid delivers and dead-letters over the "
+                 "public endpoint with its managed identity; Disabled would refuse it); default action Deny, no IP or "
+                 "subnet rule, and the kit reaches the account through private endpoints (infra/storage.py)")
     if not props.private:
         public = ("built with private=False (a public-mode environment, tag network=public, or the Terraform state "
                   "account): reached over the internet with Entra ID only (shared keys off), TLS 1.2 and no anonymous "

@@ -77,31 +77,6 @@ class EnvironmentStack(TerraformStack):
                 private=cfg.private, private_link=link,
             ),
         ).registry
-        ml = MlWorkspace(
-            self,
-            "ml",
-            MlWorkspaceProps(
-                workspace_name=names.name("ml_workspace"),
-                storage_name=names.name("ml_storage"),
-                resource_group_name=rg.name,
-                location=location,
-                application_insights_id=monitoring.app_insights.id,
-                key_vault_id=vault.id,
-                container_registry_id=registry.id,
-                log_analytics_workspace_id=law_id,
-                private=cfg.private,
-                isolation_mode=cfg.isolation_mode,
-                high_business_impact=prod,
-                lock=prod,
-                vm_size=cfg.compute.vm_size,
-                vm_priority=cfg.compute.vm_priority,
-                max_nodes=cfg.compute.max_nodes,
-                idle_seconds_before_scale_down=cfg.compute.idle_seconds_before_scale_down,
-                compute_subnet_id=cfg.network.compute_subnet_id,
-                private_link=link,
-                storage_replication="GZRS" if prod else "LRS",
-            ),
-        )
         lake = DataLake(
             self,
             "data_lake",
@@ -110,6 +85,35 @@ class EnvironmentStack(TerraformStack):
                 filesystems=team.data_lake.filesystems, private=cfg.private, lock=prod,
                 log_analytics_workspace_id=law_id, soft_delete_days=team.data_lake.soft_delete_days,
                 replication="GZRS" if prod else "LRS", private_link=link,
+            ),
+        )
+        ml = MlWorkspace(
+            self,
+            "ml",
+            MlWorkspaceProps(
+                workspace_name=names.name("ml_workspace"),
+                storage_name=names.name("ml_storage"),
+                resource_group_name=rg.name,
+                resource_group_id=rg.id,
+                location=location,
+                application_insights_id=monitoring.app_insights.id,
+                key_vault_id=vault.id,
+                container_registry_id=registry.id,
+                log_analytics_workspace_id=law_id,
+                private=cfg.private,
+                isolation_mode=cfg.isolation_mode,
+                high_business_impact=prod,
+                vm_size=cfg.compute.vm_size,
+                vm_priority=cfg.compute.vm_priority,
+                max_nodes=cfg.compute.max_nodes,
+                idle_seconds_before_scale_down=cfg.compute.idle_seconds_before_scale_down,
+                compute_subnet_id=cfg.network.compute_subnet_id,
+                private_link=link,
+                storage_replication="GZRS" if prod else "LRS",
+                # Managed network outbound rules: the lake, the team registry, package feeds.
+                data_lake_id=lake.account.id,
+                model_registry_id=registry_ref(org, team).id,
+                outbound_fqdns=tuple(cfg.network.outbound_fqdns),
             ),
         )
         pipeline = PipelineIdentity(

@@ -1,5 +1,15 @@
 """Provider blocks shared by the stacks. Credentials never appear here: Terraform reads them from
-the environment (Azure CLI locally, OIDC/workload identity in pipelines; see docs/deploy.md)."""
+the environment (Azure CLI locally, OIDC/workload identity in pipelines; see docs/deploy.md).
+
+`features.storage.data_plane_available = false` keeps azurerm 4.55 off the storage data plane: with
+it on, `azurerm_storage_account` waits for the blob endpoint after create and reads the queue and
+static-website properties on every refresh (storage_account_resource.go, the blocks guarded by
+`dataPlaneAvailable`), which a runner outside a closed network gets 403 for (azurerm #33454,
+#25978). Blob and share properties (soft delete, CORS) still go through Resource Manager
+(`BlobService`/`FileService` clients), containers and queues are created with
+`storage_account_id` (Resource Manager), and setting `queue_properties` or `static_website` is then
+a plan-time error (CustomizeDiff), so nothing in the kit can silently need the data plane.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +35,7 @@ def azurerm_provider(scope: Construct, *, subscription_id: str, tenant_id: str, 
                     )
                 ],
                 resource_group=[az.AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                storage=[az.AzurermProviderFeaturesStorage(data_plane_available=False)],
             )
         ],
     )
