@@ -6,6 +6,7 @@ visible and keeps a future switch (cdktn fork, regenerated bindings) a one-file 
 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
 from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryNetworkRuleSet
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.data_azurerm_user_assigned_identity import DataAzurermUserAssignedIdentity
 from cdktf_cdktf_provider_azurerm.eventgrid_system_topic import EventgridSystemTopic, EventgridSystemTopicIdentity
 from cdktf_cdktf_provider_azurerm.eventgrid_system_topic_event_subscription import (
@@ -59,6 +60,7 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
+from cdktf_cdktf_provider_azurerm.role_definition import RoleDefinition, RoleDefinitionPermissions
 from cdktf_cdktf_provider_azurerm.service_plan import ServicePlan
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
@@ -89,6 +91,7 @@ __all__ = [
     "AzurermProviderFeaturesStorage",
     "ContainerRegistry",
     "ContainerRegistryNetworkRuleSet",
+    "DataAzurermClientConfig",
     "DataAzurermUserAssignedIdentity",
     "FederatedIdentityCredential",
     "KeyVault",
@@ -111,6 +114,8 @@ __all__ = [
     "PrivateEndpointPrivateServiceConnection",
     "ResourceGroup",
     "RoleAssignment",
+    "RoleDefinition",
+    "RoleDefinitionPermissions",
     "StorageAccount",
     "StorageAccountBlobProperties",
     "StorageAccountBlobPropertiesContainerDeleteRetentionPolicy",

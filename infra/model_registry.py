@@ -2,42 +2,66 @@
 
 One registry per team (stack `<team>-shared`) holds the models that are promoted from dev to
 staging to prod, so every environment deploys the same model version. Azure ML registries have no
-azurerm resource (reference sheet B3), so the registry is an `azapi_resource`.
+azurerm resource (reference sheet B3), so the registry is an `azapi_resource`. Its `regionDetails`
+list every region where the team has an environment (the registry's own region first): a workspace
+can only use registry assets, for jobs and deployments, in a region the registry is replicated to.
 
 Access is granted from the environment stacks, which are deployed after `<team>-shared`: the
 registry's resource id is computed from config alone (`RegistryRef`), so no stack reads another
-stack's state. Role choice (Azure built-in roles, "AI + machine learning"):
+stack's state. Roles (azure-ai-docs articles/machine-learning/how-to-manage-registries.md, "Add
+users to the registry"):
 
-| principal                         | role on the registry  | why                                     |
-|-----------------------------------|-----------------------|-----------------------------------------|
-| workspace system identity (each)  | AzureML Registry User | the workspace resolves registry models, |
-|                                   |                       | components and environments for jobs    |
-|                                   |                       | and deployments                         |
-| pipeline identity (each env)      | AzureML Registry User | the release pipeline promotes (shares)  |
-|                                   |                       | a model into the registry and deploys   |
-|                                   |                       | from it                                 |
+| principal                           | role on the registry        | why                               |
+|-------------------------------------|-----------------------------|-----------------------------------|
+| workspace system identity (each)    | registry reader (custom)    | jobs and deployments resolve      |
+|                                     |                             | registry models and environments  |
+| pipeline identity, dev and prod     | registry reader (custom)    | download, contract checks, deploy |
+| pipeline identity of the promotion  | AzureML Registry User       | the release shares the candidate  |
+| environment (staging when present)  |                             | into the registry and tags the    |
+|                                     |                             | version it deployed               |
 
-"AzureML Registry User" (1823dd4f-9b8c-4ab6-ab4e-7397a3684615) is `registries/read` plus
-`registries/assets/*`: it can read and write assets, but cannot change, delete or re-permission
-the registry. There is no narrower built-in role with asset read; Contributor/Owner are never
-granted. The compute cluster identities get nothing here: jobs read registry assets through the
-workspace.
+"registry reader" is a custom role defined once per registry in the shared stack with exactly
+`registries/read` and `registries/assets/read` (the docs' read-only set; built-in Reader would add
+every other `*/read` action). "AzureML Registry User" (1823dd4f-9b8c-4ab6-ab4e-7397a3684615) is
+`registries/read` + `registries/assets/*`, i.e. it can also write and **delete** assets, so exactly
+one identity holds it: the pipeline identity behind the promotion environment's service connection,
+which only runs from main (branch-control check, infra/service_connections.py). Pipelines must
+therefore run every registry write (`az ml model share`, `az ml model update --registry-name`) with
+`arm-<promotion env>`. To share a version the promotion identity also reads the dev workspace it
+comes from: Reader on the dev workspace (model metadata) and Storage Blob Data Reader on the dev
+workspace storage (model files; that storage has shared keys off). Its stack is deployed after
+`<team>-dev` (stacks/__init__.py). Contributor/Owner are never granted; the compute cluster
+identities get nothing here: jobs read registry assets through the workspace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from constructs import Construct
 
+from infra import azurerm as az
 from infra.bindings.azapi import AzapiResource, AzapiResourceIdentity
 from infra.config import Org, Team
 from infra.interfaces import PROTECTED, PrivateLink, delete_lock, private_endpoint, role
 
 REGISTRY_TYPE = "Microsoft.MachineLearningServices/registries@2025-06-01"
 REGISTRY_USER_ROLE = "AzureML Registry User"
+# how-to-manage-registries.md, "Allow users to use assets from the registry" (read-only)
+REGISTRY_READER_ACTIONS = (
+    "Microsoft.MachineLearningServices/registries/read",
+    "Microsoft.MachineLearningServices/registries/assets/read",
+)
 SHARED_ENV = "shared"
+# Namespace of the registry reader role's id: uuid5(namespace, registry id) is the same in every synth.
+ROLE_ID_NAMESPACE = uuid.UUID("6f0c1e7a-4b1d-5c3e-9a8f-2d7b0c4e1a95")
+
+
+def promotion_env(team: Team) -> str:
+    """The environment whose pipeline identity writes to the registry: staging, else prod, else dev."""
+    return next((e for e in ("staging", "prod") if e in team.environments), "dev")
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,8 @@ class RegistryRef:
     location: str
     host_env: str
     private: bool  # public network access off: only when every environment of the team is private
+    regions: tuple[str, ...] = ()  # the registry's region first, then every other environment region
+    promotion_env: str = "staging"
 
     @property
     def resource_group_id(self) -> str:
@@ -59,21 +85,43 @@ class RegistryRef:
     def id(self) -> str:
         return f"{self.resource_group_id}/providers/Microsoft.MachineLearningServices/registries/{self.name}"
 
+    @property
+    def reader_role_name(self) -> str:
+        """Role names are unique in the tenant; the registry name is too (it is globally unique)."""
+        return f"mlops-kit registry reader ({self.name})"
+
+    @property
+    def reader_role_uuid(self) -> str:
+        return str(uuid.uuid5(ROLE_ID_NAMESPACE, self.id.lower()))
+
+
+def registry_regions(org: Org, team: Team, primary: str) -> tuple[str, ...]:
+    """`primary` first, then each environment's region once, in environment order."""
+    regions = [primary]
+    for env in team.env_names:
+        location = org.location(team, env)
+        if location not in regions:
+            regions.append(location)
+    return tuple(regions)
+
 
 def registry_ref(org: Org, team: Team) -> RegistryRef:
     """The team's registry: in `registry.host_environment`'s subscription, network mode and (by default) region."""
     host = team.registry.host_environment
     names = org.namer(team, SHARED_ENV)
+    location = team.registry.location or org.location(team, host)
     return RegistryRef(
         name=names.name("ml_registry"),
         resource_group_name=names.name("resource_group"),
         subscription_id=team.environments[host].subscription_id,
-        location=team.registry.location or org.location(team, host),
+        location=location,
         host_env=host,
         # Every environment's pipelines and workspace use the registry: public environments reach it
         # over the internet (Entra ID + RBAC), so public access goes off only when none is public.
         # A private host environment still gets a private endpoint (its stack creates it).
         private=all(env.private for env in team.environments.values()),
+        regions=registry_regions(org, team, location),
+        promotion_env=promotion_env(team),
     )
 
 
@@ -85,15 +133,23 @@ class ModelRegistryProps:
     public_network_access: bool
     lock: bool
     tags: Mapping[str, str]  # azapi resources are not reached by the tagging aspect
+    reader_role_name: str
+    reader_role_uuid: str
+    regions: Sequence[str] = ()  # empty: the registry's location only
     storage_account_type: str = "Standard_LRS"
 
 
-def registry_body(location: str, public_network_access: bool, storage_account_type: str) -> dict:
+def registry_body(regions: Sequence[str], public_network_access: bool, storage_account_type: str) -> dict:
     """Request body of the registry (API 2025-06-01, spec example Registries/createOrUpdate.json).
 
-    Azure creates and manages the registry's storage account and (Premium) container registry in
-    the registry's region; bringing existing ones is not supported.
+    One `regionDetails` entry per region, the registry's own region first. Azure creates and
+    manages a storage account and a (Premium) container registry in each region; bringing existing
+    ones is not supported. A region may appear once.
     """
+    if not regions:
+        raise ValueError("a registry needs at least one region")
+    if len(set(regions)) != len(regions):
+        raise ValueError(f"registry regions must be unique, got {list(regions)}")
     return {
         "properties": {
             "publicNetworkAccess": "Enabled" if public_network_access else "Disabled",
@@ -111,16 +167,21 @@ def registry_body(location: str, public_network_access: bool, storage_account_ty
                         }
                     ],
                 }
+                for location in regions
             ],
         }
     }
 
 
 class ModelRegistry(Construct):
-    """The registry itself: system identity, public access per the host's network mode, never destroyed."""
+    """The registry (system identity, public access per the host's network mode, never destroyed)
+    and its read-only custom role, assignable in the registry's resource group."""
 
     def __init__(self, scope: Construct, id_: str, props: ModelRegistryProps):
         super().__init__(scope, id_)
+        regions = list(props.regions) or [props.location]
+        if regions[0] != props.location:
+            raise ValueError(f"the registry's region {props.location} must come first in {regions}")
         self.registry = AzapiResource(
             self,
             "registry",
@@ -129,23 +190,74 @@ class ModelRegistry(Construct):
             parent_id=props.resource_group_id,
             location=props.location,
             identity=AzapiResourceIdentity(type="SystemAssigned"),
-            body=registry_body(props.location, props.public_network_access, props.storage_account_type),
+            body=registry_body(regions, props.public_network_access, props.storage_account_type),
             response_export_values=["properties.discoveryUrl", "properties.mlFlowRegistryUri"],
             tags=dict(props.tags),
             lifecycle=PROTECTED,
+        )
+        # Custom roles are assignable at management group, subscription or resource group scope
+        # (role-based-access-control/custom-roles.md); the shared resource group holds only the registry.
+        self.reader_role = az.RoleDefinition(
+            self,
+            "reader_role",
+            role_definition_id=props.reader_role_uuid,
+            name=props.reader_role_name,
+            scope=props.resource_group_id,
+            description="mlops-kit: read the team registry and use its assets (no write, no delete)",
+            permissions=[az.RoleDefinitionPermissions(actions=list(REGISTRY_READER_ACTIONS))],
+            assignable_scopes=[props.resource_group_id],
         )
         if props.lock:
             delete_lock(self, "lock", self.registry.id, "ml-registry")
 
 
 @dataclass(frozen=True)
+class PromotionSource:
+    """The dev workspace the promotion identity shares model versions from (ids computed from config)."""
+
+    workspace_id: str
+    storage_id: str
+
+
+def promotion_source(org: Org, team: Team) -> PromotionSource:
+    names = org.namer(team, "dev")
+    rg = f"/subscriptions/{team.environments['dev'].subscription_id}/resourceGroups/{names.name('resource_group')}"
+    return PromotionSource(
+        workspace_id=f"{rg}/providers/Microsoft.MachineLearningServices/workspaces/{names.name('ml_workspace')}",
+        storage_id=f"{rg}/providers/Microsoft.Storage/storageAccounts/{names.name('ml_storage')}",
+    )
+
+
+@dataclass(frozen=True)
 class RegistryAccessProps:
     env: str
     registry: RegistryRef
-    # construct id -> principal (object) id of a managed identity that gets AzureML Registry User
-    principals: Mapping[str, str]
+    # construct id -> principal (object) id of a managed identity that gets the registry reader role
+    readers: Mapping[str, str] = field(default_factory=dict)
+    # construct id -> principal id that gets AzureML Registry User: only in the promotion environment
+    writers: Mapping[str, str] = field(default_factory=dict)
+    # The promotion identity's read access to the dev workspace it shares from (None in dev itself).
+    promotion: PromotionSource | None = None
     # Set in the registry's host environment when it is private: the `amlregistry` private endpoint.
     private_link: PrivateLink | None = None
+
+
+def registry_access_props(
+    org: Org, team: Team, env: str, *, workspace_principal_id: str, pipeline_principal_id: str,
+    private_link: PrivateLink | None,
+) -> RegistryAccessProps:
+    """The registry grants of one environment: readers everywhere, the writer in the promotion env."""
+    ref = registry_ref(org, team)
+    promoter = env == ref.promotion_env
+    pipeline = {"pipeline": pipeline_principal_id}
+    return RegistryAccessProps(
+        env=env,
+        registry=ref,
+        readers={"workspace": workspace_principal_id, **({} if promoter else pipeline)},
+        writers=pipeline if promoter else {},
+        promotion=promotion_source(org, team) if promoter and env != "dev" else None,
+        private_link=private_link if env == ref.host_env else None,
+    )
 
 
 class RegistryAccess(Construct):
@@ -153,16 +265,37 @@ class RegistryAccess(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: RegistryAccessProps):
         super().__init__(scope, id_)
-        for key, principal_id in props.principals.items():
+        reg = props.registry
+        overlap = set(props.readers) & set(props.writers)
+        if overlap:
+            raise ValueError(f"registry readers and writers overlap: {sorted(overlap)}")
+        for key, principal_id in props.readers.items():
             role(
-                self, key, scope_id=props.registry.id, role_name=REGISTRY_USER_ROLE, principal_id=principal_id,
-                principal_type="ServicePrincipal", description=f"{key.replace('_', ' ')} uses the team registry ({props.env})",
+                self, key, scope_id=reg.id, role_name=reg.reader_role_name, principal_id=principal_id,
+                principal_type="ServicePrincipal", description=f"{key} reads the team registry ({props.env})",
             )
+        for key, principal_id in props.writers.items():
+            role(
+                self, key, scope_id=reg.id, role_name=REGISTRY_USER_ROLE, principal_id=principal_id,
+                principal_type="ServicePrincipal",
+                description=f"{key} promotes models into the team registry ({props.env}, the one writer)",
+            )
+            if props.promotion is not None:
+                src = props.promotion
+                for suffix, scope_id, role_name in (
+                    ("source_workspace", src.workspace_id, "Reader"),
+                    ("source_storage", src.storage_id, "Storage Blob Data Reader"),
+                ):
+                    role(
+                        self, f"{key}_{suffix}", scope_id=scope_id, role_name=role_name, principal_id=principal_id,
+                        principal_type="ServicePrincipal",
+                        description=f"{key} ({props.env}) reads the dev model versions it promotes",
+                    )
         # The private endpoint lives in the host environment's stack: its subnet and the
         # privatelink.api.azureml.ms zone belong to that environment (a second zone of the same
         # name in the shared stack could not be linked to the same virtual network).
         if props.private_link is not None:
             private_endpoint(
-                self, "endpoint", link=props.private_link, name=f"pep-{props.registry.name}",
-                resource_id=props.registry.id, subresource="amlregistry",
+                self, "endpoint", link=props.private_link, name=f"pep-{reg.name}",
+                resource_id=reg.id, subresource="amlregistry",
             )

@@ -5,8 +5,12 @@ Checks, in order (a check whose prerequisite failed is skipped, with the reason)
      DevOps (`499b84ac-1321-427f-aa17-267ca6975798/.default`) from `DefaultAzureCredential`.
   2. Every configured subscription (teams' environments and the state subscription) answers
      `GET {arm}/subscriptions/{id}?api-version=2022-12-01` with state `Enabled`, in the platform's tenant.
-  3. The resource providers the kit deploys are registered in each subscription
-     (`GET {arm}/subscriptions/{id}/providers?api-version=2021-04-01`).
+  3. The resource providers the stacks use are registered in each subscription
+     (`GET {arm}/subscriptions/{id}/providers?api-version=2021-04-01`): each subscription is checked
+     for the namespaces of the stacks it hosts (`required_providers`). Those come from the resource
+     types the stacks synthesize (`namespaces_in` reads a stack's Terraform JSON: azurerm types
+     through `AZURERM_NAMESPACES`, azapi resources by their `type`); tests/cli/test_preflight.py
+     synthesizes public and private environments and checks that the sets here are exactly that.
   4. The state storage account and container of platform.yaml `state:` exist
      (`.../storageAccounts/{a}` and `.../blobServices/default/containers/{c}`, api-version 2023-05-01);
      skipped when no state is configured.
@@ -33,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from infra.config import Org
+from infra.config import Environment, Org
 
 ARM_URL = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -42,17 +46,117 @@ ARM_URL_VAR = "MLOPS_KIT_ARM_URL"
 DEVOPS_URL_VAR = "MLOPS_KIT_DEVOPS_URL"
 DEFAULT_TIMEOUT = 10.0
 
-PROVIDERS = (
-    "Microsoft.MachineLearningServices",
-    "Microsoft.Storage",
-    "Microsoft.KeyVault",
-    "Microsoft.ContainerRegistry",
-    "Microsoft.EventGrid",
-    "Microsoft.Web",
-    "Microsoft.Insights",
-    "Microsoft.OperationalInsights",
-    "Microsoft.ManagedIdentity",
+# Resource provider namespaces, per stack kind. Microsoft.Resources (resource groups) is always
+# registered and never checked.
+ML, STORAGE, AUTH = "Microsoft.MachineLearningServices", "Microsoft.Storage", "Microsoft.Authorization"
+NETWORK, APP = "Microsoft.Network", "Microsoft.App"
+ENV_PROVIDERS = (
+    ML, STORAGE, "Microsoft.KeyVault", "Microsoft.ContainerRegistry", "Microsoft.OperationalInsights",
+    "Microsoft.Insights", "Microsoft.Web", "Microsoft.EventGrid", "Microsoft.ManagedIdentity", AUTH,
 )
+# The registry: Azure creates its storage account and container registry in a managed resource
+# group of the same subscription; the reader role and the lock are Microsoft.Authorization.
+SHARED_PROVIDERS = (ML, STORAGE, "Microsoft.ContainerRegistry", AUTH)
+BOOTSTRAP_PROVIDERS = (STORAGE, AUTH)
+PROVIDERS = (*ENV_PROVIDERS, NETWORK, APP)  # every namespace any stack uses, in display order
+ALWAYS_REGISTERED = frozenset({"Microsoft.Resources"})
+
+# azurerm resource/data type prefix -> namespaces it creates resources in (longest prefix wins).
+AZURERM_NAMESPACES: dict[str, tuple[str, ...]] = {
+    "azurerm_resource_group": ("Microsoft.Resources",),
+    "azurerm_client_config": (),  # a data source that calls no resource provider
+    "azurerm_machine_learning_": (ML,),
+    "azurerm_storage_": (STORAGE,),
+    "azurerm_key_vault": ("Microsoft.KeyVault",),
+    "azurerm_container_registry": ("Microsoft.ContainerRegistry",),
+    "azurerm_log_analytics_": ("Microsoft.OperationalInsights",),
+    "azurerm_application_insights": ("Microsoft.Insights",),
+    "azurerm_monitor_": ("Microsoft.Insights",),
+    "azurerm_eventgrid_": ("Microsoft.EventGrid",),
+    "azurerm_service_plan": ("Microsoft.Web",),
+    "azurerm_function_app_flex_consumption": ("Microsoft.Web",),
+    "azurerm_user_assigned_identity": ("Microsoft.ManagedIdentity",),
+    "azurerm_federated_identity_credential": ("Microsoft.ManagedIdentity",),
+    "azurerm_role_": (AUTH,),
+    "azurerm_management_lock": (AUTH,),
+    "azurerm_private_": (NETWORK,),
+    "azurerm_virtual_network": (NETWORK,),
+    "azurerm_subnet": (NETWORK,),
+}
+
+
+class UnknownResourceType(ValueError):
+    pass
+
+
+def _azurerm_namespaces(rtype: str) -> tuple[str, ...]:
+    matches = [prefix for prefix in AZURERM_NAMESPACES if rtype.startswith(prefix)]
+    if not matches:
+        raise UnknownResourceType(f"{rtype}: add its resource provider namespace to AZURERM_NAMESPACES")
+    return AZURERM_NAMESPACES[max(matches, key=len)]
+
+
+def _isolated(isolation_mode: object) -> bool:
+    return isinstance(isolation_mode, str) and isolation_mode not in ("", "Disabled")
+
+
+def namespaces_in(stack: dict) -> set[str]:
+    """Every resource provider namespace one synthesized stack (its cdk.tf.json) creates resources in.
+
+    Implied ones: a workspace with a managed virtual network needs Microsoft.Network
+    (how-to-managed-network, prerequisites), and a Flex Consumption app with virtual network
+    integration needs Microsoft.App (its subnet is delegated to Microsoft.App/environments).
+    """
+    found: set[str] = set()
+    for kind in ("resource", "data"):
+        for rtype, instances in stack.get(kind, {}).items():
+            if rtype.startswith("azapi_"):
+                for r in instances.values():
+                    namespace = str(r.get("type", "")).split("/", 1)[0]
+                    found.add(namespace)
+                    body = r.get("body") if isinstance(r.get("body"), dict) else {}
+                    if namespace == ML and _isolated(body.get("properties", {}).get("managedNetwork", {})
+                                                     .get("isolationMode")):
+                        found.add(NETWORK)
+            elif rtype.startswith("azurerm_"):
+                found.update(_azurerm_namespaces(rtype))
+                for r in instances.values():
+                    network = r.get("managed_network") or {}
+                    if rtype == "azurerm_machine_learning_workspace" and _isolated(network.get("isolation_mode")):
+                        found.add(NETWORK)
+                    if rtype == "azurerm_function_app_flex_consumption" and r.get("virtual_network_subnet_id"):
+                        found.add(APP)
+    return found - ALWAYS_REGISTERED
+
+
+def env_providers(env: Environment) -> tuple[str, ...]:
+    """What one environment stack needs in its subscription (the example's stacks are checked against it)."""
+    extra = []
+    if env.private or env.isolation_mode != "Disabled":
+        extra.append(NETWORK)  # private endpoints, DNS zones, the workspace's managed network
+    if env.network.function_subnet_id:
+        extra.append(APP)
+    return (*ENV_PROVIDERS, *extra)
+
+
+def required_providers(org: Org, teams: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """{subscription id: namespaces its stacks use}, each in PROVIDERS order."""
+    wanted = set(teams) if teams else None
+    need: dict[str, set[str]] = {}
+    for tf in org.teams:
+        team = tf.team
+        if wanted is not None and team.name not in wanted:
+            continue
+        for name in team.env_names:
+            env = team.environments[name]
+            need.setdefault(env.subscription_id.lower(), set()).update(env_providers(env))
+        host = team.environments[team.registry.host_environment].subscription_id.lower()
+        need.setdefault(host, set()).update(SHARED_PROVIDERS)
+    if org.platform.state is not None:
+        need.setdefault(org.platform.state.subscription_id.lower(), set()).update(BOOTSTRAP_PROVIDERS)
+    return {sub: tuple(p for p in PROVIDERS if p in names) for sub, names in need.items()}
+
+
 COLLECTION_NAMESPACE = "3e65f728-f8bc-4ecd-8764-7e378b19bfa7"
 CREATE_PROJECTS_BIT = 4
 COLLECTION_TOKEN = "NAMESPACE"
@@ -210,6 +314,7 @@ def run_checks(
         else:
             checks.append(Check(name, "failed", _message(r), _arm_fix(r, login_fix, f"/subscriptions/{sub}", sub)))
 
+    needed = required_providers(org, teams)
     for sub in subs:
         name = f"resource providers in {sub}"
         if sub not in reachable:
@@ -221,13 +326,13 @@ def run_checks(
             checks.append(Check(name, "failed", _message(r), _arm_fix(r, login_fix, f"/subscriptions/{sub}", sub)))
             continue
         states = {str(p.get("namespace", "")).lower(): p.get("registrationState") for p in r.body.get("value", [])}
-        missing = [p for p in PROVIDERS if states.get(p.lower()) != "Registered"]
+        missing = [p for p in needed.get(sub, ()) if states.get(p.lower()) != "Registered"]
         if missing:
             detail = ", ".join(f"{p} is {states.get(p.lower()) or 'NotRegistered'}" for p in missing)
             fix = "; ".join(f"az provider register --namespace {p} --subscription {sub}" for p in missing)
             checks.append(Check(name, "failed", detail, fix))
         else:
-            checks.append(Check(name, "passed", f"{len(PROVIDERS)} providers Registered"))
+            checks.append(Check(name, "passed", f"{len(needed.get(sub, ()))} providers Registered"))
 
     state = org.platform.state
     if state is None:

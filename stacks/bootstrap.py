@@ -2,6 +2,8 @@
 
 It keeps its own state locally (it cannot store state in storage it has not created yet): run it
 once, commit nothing from it, and keep `terraform.platform-bootstrap.tfstate` (project root) safe.
+The identity that runs it gets Storage Blob Data Contributor on the state container, which the
+other stacks' Entra ID backend (`use_azuread_auth`) needs; other deployers: docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from constructs import Construct
 
 from infra import azurerm as az
 from infra.config import Platform
+from infra.identity import StateAccess, StateAccessProps
 from infra.interfaces import PROTECTED, delete_lock
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import suppress
@@ -51,4 +54,5 @@ class BootstrapStack(TerraformStack):
                  "exists, so no blob diagnostic setting is attached to the state container; access is Entra ID only "
                  "(shared keys off) with versioning, soft delete and a delete lock")
         delete_lock(self, "state_lock", account.id, "terraform-state")
+        StateAccess(self, "state_access", StateAccessProps(container_id=container.id))
         TerraformOutput(self, "state_storage_account", value=account.name)

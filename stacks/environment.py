@@ -13,7 +13,7 @@ from infra.data_lake import DataLake, DataLakeProps
 from infra.identity import PipelineIdentity, PipelineIdentityProps, TeamAccess, TeamAccessProps
 from infra.key_vault import KeyVaultProps, TeamKeyVault
 from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
-from infra.model_registry import RegistryAccess, RegistryAccessProps, registry_ref
+from infra.model_registry import RegistryAccess, registry_access_props, registry_ref
 from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
 from infra.pipelines import pipeline_folder, pipeline_name
@@ -134,20 +134,18 @@ class EnvironmentStack(TerraformStack):
                 compute_principal_id=ml.compute.identity.principal_id,
                 resource_group_id=rg.id,
                 workspace_id=ml.workspace.id,
-                data_lake_id=lake.account.id,
+                workspace_storage_id=ml.storage.id,
                 key_vault_id=vault.id,
                 container_registry_id=registry.id,
+                lake_filesystem_ids={fs: c.id for fs, c in lake.filesystems.items()},
             ),
         )
-        model_registry = registry_ref(org, team)
         RegistryAccess(
             self,
             "registry_access",
-            RegistryAccessProps(
-                env=env,
-                registry=model_registry,
-                principals={"workspace": ml.workspace.identity.principal_id, "pipeline": pipeline.principal_id},
-                private_link=link if env == model_registry.host_env else None,
+            registry_access_props(
+                org, team, env, workspace_principal_id=ml.workspace.identity.principal_id,
+                pipeline_principal_id=pipeline.principal_id, private_link=link,
             ),
         )
         training = team.triggers.training

@@ -1,8 +1,9 @@
 """Stack `<team>-shared`: what a team's environments share, i.e. its Azure ML registry.
 
 Deploy order: platform-bootstrap -> <team>-shared -> <team>-<env> -> <team>-devops. The environment
-stacks grant their identities access to the registry by its resource id, which both sides compute
-from config (infra.model_registry.registry_ref); no stack reads another stack's state.
+stacks grant their identities access to the registry by its resource id and to the registry reader
+role defined here by its name, both computed from config (infra.model_registry.registry_ref); no
+stack reads another stack's state. The registry is replicated to every environment's region.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class SharedStack(TerraformStack):
         AzapiProvider(self, "azapi", subscription_id=ref.subscription_id, tenant_id=org.platform.tenant_id)
 
         rg = az.ResourceGroup(self, "resource_group", name=ref.resource_group_name, location=ref.location)
-        registry = ModelRegistry(
+        built = ModelRegistry(
             self,
             "model_registry",
             ModelRegistryProps(
@@ -47,8 +48,13 @@ class SharedStack(TerraformStack):
                 public_network_access=not ref.private,
                 lock=ref.host_env == "prod",
                 tags=shared_tags(org, team),
+                reader_role_name=ref.reader_role_name,
+                reader_role_uuid=ref.reader_role_uuid,
+                regions=ref.regions,  # every environment's region: workspaces use assets only where replicated
             ),
-        ).registry
+        )
+        registry = built.registry
         TerraformOutput(self, "registry_name", value=registry.name)
         TerraformOutput(self, "registry_id", value=registry.id)
         TerraformOutput(self, "registry_mlflow_uri", value=registry.output_value("properties.mlFlowRegistryUri"))
+        TerraformOutput(self, "registry_reader_role_id", value=built.reader_role.role_definition_resource_id)

@@ -1,8 +1,8 @@
 """A real HTTP server on 127.0.0.1 that answers like Azure Resource Manager and Azure DevOps.
 
 Only the calls `mlops-kit preflight` makes are implemented, with the response shapes of the real
-APIs. Each test configures what is true (subscriptions and their state, registered providers, the
-state storage, the organization, the create-projects permission) and what breaks (a status code
+APIs. Each test configures what is true (subscriptions and their state, registered providers, per
+subscription if need be, the state storage, the organization, the create-projects permission) and what breaks (a status code
 for every path under a prefix, a slow answer). Every request is recorded for assertions.
 """
 
@@ -37,6 +37,8 @@ class AzureState:
     subscriptions: dict[str, str] = field(default_factory=dict)  # id -> state ("Enabled", "Disabled", ...)
     tenant: str = TENANT
     providers: dict[str, str] = field(default_factory=lambda: dict.fromkeys(PROVIDERS, "Registered"))
+    # Per subscription: namespace -> state, over `providers` (a namespace set to None is not listed at all).
+    subscription_providers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     storage_accounts: set[str] = field(default_factory=set)  # "<rg>/<account>"
     containers: set[str] = field(default_factory=set)  # "<account>/<container>"
     can_create_projects: bool = True
@@ -112,9 +114,10 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == ["providers"]:
             if bad := _version(query, "2021-04-01"):
                 return self._send(400, bad)
+            listed = {**state.providers, **state.subscription_providers.get(sub, {})}
             return self._send(200, {"value": [
                 {"id": f"/subscriptions/{sub}/providers/{ns}", "namespace": ns, "registrationState": st}
-                for ns, st in state.providers.items()
+                for ns, st in listed.items() if st is not None
             ]})
         # resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<a>[/blobServices/default/containers/<c>]
         if len(rest) >= 6 and rest[0] == "resourceGroups" and rest[2:5] == ["providers", "Microsoft.Storage",

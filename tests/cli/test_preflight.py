@@ -167,6 +167,68 @@ def test_unregistered_provider_gets_its_register_command(preflight, azure_ok):
     assert f"az provider register --namespace Microsoft.MachineLearningServices --subscription {SUBS['dev']}" in line
 
 
+# ---------------------------------------------------------------- resource providers, per subscription
+REQUIRED = {"Microsoft.MachineLearningServices", "Microsoft.Storage", "Microsoft.KeyVault",
+            "Microsoft.ContainerRegistry", "Microsoft.OperationalInsights", "Microsoft.Insights", "Microsoft.Web",
+            "Microsoft.App", "Microsoft.EventGrid", "Microsoft.ManagedIdentity", "Microsoft.Network",
+            "Microsoft.Authorization"}
+
+
+def test_each_subscription_is_checked_for_the_providers_of_its_stacks(preflight, azure_ok):
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 0, result.output
+    # dev and staging are public (10), prod is private and hosts the registry (+ Network, App), state: 2.
+    for env, count in (("dev", 10), ("staging", 10), ("prod", 12), ("state", 2)):
+        assert f"{count} providers Registered" in row(result.stdout, f"resource providers in {SUBS[env]}")
+    assert set(pf.PROVIDERS) == REQUIRED
+
+
+def test_private_environment_needs_microsoft_app_and_network(preflight, azure_ok):
+    for sub in (SUBS["dev"], SUBS["prod"]):
+        azure_ok.subscription_providers[sub] = {"Microsoft.App": "NotRegistered", "Microsoft.Network": None}
+    result, _, _ = preflight(azure_ok)
+    assert result.exit_code == 1
+    line = row(result.stdout, f"resource providers in {SUBS['prod']}")
+    assert "failed" in line and "Microsoft.App is NotRegistered" in line and "Microsoft.Network is NotRegistered" in line
+    assert f"az provider register --namespace Microsoft.App --subscription {SUBS['prod']}" in line
+    # dev is public with no managed network and no function subnet: neither is needed there
+    assert "passed" in row(result.stdout, f"resource providers in {SUBS['dev']}")
+
+
+def test_authorization_is_checked_even_in_the_state_subscription(preflight, azure_ok):
+    azure_ok.subscription_providers[SUBS["state"]] = {"Microsoft.Authorization": "Unregistering"}
+    result, _, _ = preflight(azure_ok)
+    line = row(result.stdout, f"resource providers in {SUBS['state']}")
+    assert "failed" in line and "Microsoft.Authorization is Unregistering" in line
+    assert "passed" in row(result.stdout, f"resource providers in {SUBS['dev']}")
+
+
+def test_provider_lists_are_what_the_synthesized_stacks_use(example):
+    """Derived from the Terraform JSON: a new resource type in a stack fails here until preflight knows it."""
+    org = pf_org()
+    team = next(tf.team for tf in org.teams if tf.team.name == "example")
+    for env in team.env_names:
+        assert pf.namespaces_in(example[f"example-{env}"]) == set(pf.env_providers(team.environments[env])), env
+    assert pf.namespaces_in(example["platform-bootstrap"]) == set(pf.BOOTSTRAP_PROVIDERS)
+    shared = pf.namespaces_in(example["example-shared"])
+    # the registry's own storage account and container registry live in a managed resource group
+    assert shared | {"Microsoft.Storage", "Microsoft.ContainerRegistry"} == set(pf.SHARED_PROVIDERS)
+    assert pf.namespaces_in(example["example-devops"]) <= set(pf.ENV_PROVIDERS)  # identities in env subscriptions
+    assert "Microsoft.Network" in pf.namespaces_in(example["example-prod"])  # private endpoints, managed network
+    assert "Microsoft.App" in pf.namespaces_in(example["example-prod"])  # VNet-integrated Flex app
+
+
+def test_a_resource_type_without_a_namespace_is_named():
+    with pytest.raises(pf.UnknownResourceType, match="azurerm_cosmosdb_account: add its resource provider"):
+        pf.namespaces_in({"resource": {"azurerm_cosmosdb_account": {"a": {}}}})
+    azapi = {"resource": {"azapi_resource": {"a": {"type": "Microsoft.Web/sites/extensions@2024-04-01"}}}}
+    assert pf.namespaces_in(azapi) == {"Microsoft.Web"}
+    workspace = {"type": "Microsoft.MachineLearningServices/workspaces@2025-06-01",
+                 "body": {"properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}}}
+    assert pf.namespaces_in({"resource": {"azapi_resource": {"w": workspace}}}) == {
+        "Microsoft.MachineLearningServices", "Microsoft.Network"}
+
+
 def test_missing_state_account_says_deploy_the_bootstrap_stack(preflight, azure_ok):
     azure_ok.storage_accounts.clear()
     result, _, _ = preflight(azure_ok)

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 import yaml
 
-from infra.model_registry import REGISTRY_TYPE, REGISTRY_USER_ROLE, registry_body
+from infra.model_registry import (
+    REGISTRY_READER_ACTIONS,
+    REGISTRY_TYPE,
+    REGISTRY_USER_ROLE,
+    ROLE_ID_NAMESPACE,
+    registry_body,
+)
 from tests.conftest import TEAMS, one, resources, synth_dir
 from tests.triggers.helpers import ENV_STACKS, PRIVATE, PUBLIC, ref
 
 SHARED = "example-shared"
 PROD_SUB = "00000000-0000-0000-0000-0000000000d3"
 REGISTRY_NAME = "mlr-mlk-example-shr-bbd4"
-REGISTRY_ID = (f"/subscriptions/{PROD_SUB}/resourceGroups/rg-mlk-example-shr/providers/"
-               f"Microsoft.MachineLearningServices/registries/{REGISTRY_NAME}")
+SHARED_RG_ID = f"/subscriptions/{PROD_SUB}/resourceGroups/rg-mlk-example-shr"
+REGISTRY_ID = f"{SHARED_RG_ID}/providers/Microsoft.MachineLearningServices/registries/{REGISTRY_NAME}"
+READER_ROLE = f"mlops-kit registry reader ({REGISTRY_NAME})"
+DEV_SUB = "00000000-0000-0000-0000-0000000000d1"
 
 
 def registry(stack: dict) -> dict:
@@ -44,7 +53,7 @@ def test_registry_in_the_host_environment_subscription(example):
 
 def test_registry_body_private_host(example):
     body = registry(example[SHARED])["body"]
-    assert body == registry_body("westeurope", True, "Standard_LRS")
+    assert body == registry_body(["westeurope"], True, "Standard_LRS")
     props = body["properties"]
     # prod (the host) is private, but dev and staging are public and must reach it: Entra ID + RBAC
     assert props["publicNetworkAccess"] == "Enabled"
@@ -64,8 +73,9 @@ def test_registry_is_locked_when_hosted_in_prod(example):
 def test_registry_is_closed_when_every_environment_is_private(make_teams, tmp_path):
     team = yaml.safe_load((TEAMS / "example.yaml").read_text())
     network = team["environments"]["prod"]["network"]
-    for env in ("dev", "staging"):
-        team["environments"][env]["network"] = dict(network)
+    for env in ("dev", "staging"):  # each in its own virtual network (one network links one zone per name)
+        team["environments"][env]["network"] = {k: v.replace("vnet-prod", f"vnet-{env}") if isinstance(v, str) else v
+                                                for k, v in network.items()}
     out = synth_dir(make_teams({"example.yaml": yaml.safe_dump(team)}), tmp_path / "out", patterns=[SHARED])
     assert registry(out[SHARED])["body"]["properties"]["publicNetworkAccess"] == "Disabled"
 
@@ -77,29 +87,109 @@ def test_public_host_in_its_own_region_without_lock(make_teams, tmp_path):
     stack = out[SHARED]
     reg = registry(stack)
     assert reg["body"]["properties"]["publicNetworkAccess"] == "Enabled"
-    assert reg["location"] == "northeurope" and reg["body"]["properties"]["regionDetails"][0]["location"] == "northeurope"
+    assert reg["location"] == "northeurope"
+    # the registry's own region first, then the environments' region, each once
+    assert [r["location"] for r in reg["body"]["properties"]["regionDetails"]] == ["northeurope", "westeurope"]
     assert "azurerm_management_lock" not in stack.get("resource", {})
     assert stack["provider"]["azapi"][0]["subscription_id"] == team["environments"]["dev"]["subscription_id"]
 
 
-def _registry_grants(stack: dict) -> list[dict]:
-    return [r for r in resources(stack, "azurerm_role_assignment").values() if "registries/" in r["scope"]]
+def test_registry_regions_cover_every_environment_location(make_teams, tmp_path):
+    """Workspaces use registry assets only in regions the registry is replicated to."""
+    team = yaml.safe_load((TEAMS / "example.yaml").read_text())
+    team["environments"]["staging"]["location"] = "northeurope"
+    team["environments"]["dev"]["location"] = "northeurope"
+    out = synth_dir(make_teams({"example.yaml": yaml.safe_dump(team)}), tmp_path / "out", patterns=[SHARED])
+    reg = registry(out[SHARED])
+    regions = reg["body"]["properties"]["regionDetails"]
+    assert [r["location"] for r in regions] == ["westeurope", "northeurope"]  # host (prod) first, once each
+    assert reg["location"] == regions[0]["location"]
+    for region in regions:  # each region gets its own system-created storage and Premium container registry
+        assert region["acrDetails"] == [{"systemCreatedAcrAccount": {"acrAccountSku": "Premium"}}]
+        (storage,) = region["storageAccountDetails"]
+        assert storage["systemCreatedStorageAccount"]["allowBlobPublicAccess"] is False
+
+
+@pytest.mark.parametrize("regions", [[], ["westeurope", "westeurope"]])
+def test_registry_body_refuses_invalid_regions(regions):
+    with pytest.raises(ValueError, match="region"):
+        registry_body(regions, True, "Standard_LRS")
+
+
+def _registry_grants(stack: dict) -> dict[str, dict]:
+    return {a: r for a, r in resources(stack, "azurerm_role_assignment").items() if "/registries/" in r["scope"]}
+
+
+def _pipeline(stack: dict) -> str:
+    address = next(a for a, r in resources(stack, "azurerm_user_assigned_identity").items()
+                   if r["name"].startswith("id-mlk-example-pipelines-"))
+    return ref("azurerm_user_assigned_identity", address, "principal_id")
+
+
+def test_registry_reader_role_is_read_only_and_deterministic(example):
+    (role,) = resources(example[SHARED], "azurerm_role_definition").values()
+    assert role["name"] == READER_ROLE
+    assert role["permissions"] == [{"actions": list(REGISTRY_READER_ACTIONS)}]
+    assert REGISTRY_READER_ACTIONS == ("Microsoft.MachineLearningServices/registries/read",
+                                       "Microsoft.MachineLearningServices/registries/assets/read")
+    # custom roles are assignable at resource group scope: the shared group, which holds only the registry
+    assert role["scope"] == role["assignable_scopes"][0] == ref("azurerm_resource_group", "resource_group")
+    assert role["role_definition_id"] == str(uuid.uuid5(ROLE_ID_NAMESPACE, REGISTRY_ID.lower()))
 
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
-def test_workspace_and_pipeline_identities_are_registry_users_and_nothing_more(example, stack_name):
+def test_workspaces_read_the_registry(example, stack_name):
     stack = example[stack_name]
-    grants = _registry_grants(stack)
-    assert {g["scope"] for g in grants} == {REGISTRY_ID}  # computed from config, same as the shared stack's
-    assert {g["role_definition_name"] for g in grants} == {REGISTRY_USER_ROLE}
-    ws = next(iter(resources(stack, "azurerm_machine_learning_workspace")))
-    pipeline = next(a for a, r in resources(stack, "azurerm_user_assigned_identity").items()
-                    if r["name"].startswith("id-mlk-example-pipelines-"))
-    assert sorted(g["principal_id"] for g in grants) == sorted([
-        ref("azurerm_machine_learning_workspace", ws, "identity[0].principal_id"),
-        ref("azurerm_user_assigned_identity", pipeline, "principal_id"),
-    ])
-    assert all(g["principal_type"] == "ServicePrincipal" for g in grants)
+    (ws,) = [f"azapi_resource.{a}." for a, r in resources(stack, "azapi_resource").items()
+             if r["type"].startswith("Microsoft.MachineLearningServices/workspaces@")]
+    (grant,) = [g for g in _registry_grants(stack).values() if ws in g["principal_id"]]
+    assert grant["principal_id"].endswith("principal_id}")
+    assert grant["scope"] == REGISTRY_ID  # computed from config, same as the shared stack's
+    assert grant["role_definition_name"] == READER_ROLE and grant["principal_type"] == "ServicePrincipal"
+
+
+def test_only_the_staging_pipeline_identity_writes_to_the_registry(example):
+    """AzureML Registry User can write and delete assets: one promotion identity, behind a checked connection."""
+    writers = {name: [g for g in _registry_grants(example[name]).values()
+                      if g["role_definition_name"] != READER_ROLE] for name in ENV_STACKS}
+    (writer,) = writers.pop("example-staging")
+    assert writer["role_definition_name"] == REGISTRY_USER_ROLE
+    assert writer["principal_id"] == _pipeline(example["example-staging"]) and writer["scope"] == REGISTRY_ID
+    assert writers == {"example-dev": [], "example-prod": []}
+    for name in ("example-dev", "example-prod"):  # read-only there
+        (grant,) = [g for g in _registry_grants(example[name]).values() if g["principal_id"] == _pipeline(example[name])]
+        assert grant["role_definition_name"] == READER_ROLE
+
+
+def test_promotion_identity_reads_the_dev_workspace_it_shares_from(example):
+    dev_rg = f"/subscriptions/{DEV_SUB}/resourceGroups/rg-mlk-example-dev"
+    names = {r.get("name") for rs in example["example-dev"]["resource"].values() for r in rs.values()}
+    workspace, storage = "mlw-mlk-example-dev", next(n for n in names if str(n).startswith("stmlkexampledev"))
+    assert workspace in names  # the ids below name resources the dev stack creates
+    staging = example["example-staging"]
+    cross = {(r["role_definition_name"], r["scope"]) for r in resources(staging, "azurerm_role_assignment").values()
+             if r["scope"].startswith(f"/subscriptions/{DEV_SUB}/")}
+    assert cross == {
+        ("Reader", f"{dev_rg}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"),
+        ("Storage Blob Data Reader", f"{dev_rg}/providers/Microsoft.Storage/storageAccounts/{storage}"),
+    }
+    assert all(r["principal_id"] == _pipeline(staging) for r in resources(staging, "azurerm_role_assignment").values()
+               if r["scope"].startswith(f"/subscriptions/{DEV_SUB}/"))
+    for name in ("example-dev", "example-prod"):  # nobody else reaches into another environment
+        assert not [r for r in resources(example[name], "azurerm_role_assignment").values()
+                    if r["scope"].startswith("/subscriptions/") and "/registries/" not in r["scope"]]
+
+
+def test_promotion_falls_to_prod_without_staging(make_teams, tmp_path):
+    team = yaml.safe_load((TEAMS / "example.yaml").read_text())
+    del team["environments"]["staging"]
+    out = synth_dir(make_teams({"example.yaml": yaml.safe_dump(team)}), tmp_path / "out",
+                    patterns=["example-dev", "example-prod"])
+    roles = {name: {g["role_definition_name"] for g in _registry_grants(out[name]).values()
+                    if g["principal_id"] == _pipeline(out[name])} for name in out}
+    assert roles == {"example-dev": {READER_ROLE}, "example-prod": {REGISTRY_USER_ROLE}}
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())["stacks"]
+    assert "example-dev" in manifest["example-prod"]["dependencies"]
 
 
 def test_registry_private_endpoint_in_the_host_environment_only(example):
@@ -123,3 +213,6 @@ def test_deploy_order_bootstrap_shared_environments(example_out):
     assert "platform-bootstrap" in manifest[SHARED]["dependencies"]
     for name in ENV_STACKS:
         assert SHARED in manifest[name]["dependencies"]
+    # the promotion environment (staging) is granted read on the dev workspace: deployed after dev
+    assert "example-dev" in manifest["example-staging"]["dependencies"]
+    assert "example-staging" not in manifest["example-dev"]["dependencies"]
