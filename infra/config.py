@@ -306,6 +306,10 @@ class Compute(Strict):
     idle_seconds_before_scale_down: Annotated[int, Field(ge=60, le=86400)] = 1800
 
 
+AGENT_POOL_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z"
+_PATTERN_FIXES[AGENT_POOL_PATTERN] = "use the agent pool's name as Azure DevOps shows it (letters, digits, . _ -)"
+
+
 class Environment(Strict):
     subscription_id: Guid
     location: Location | None = None
@@ -313,6 +317,22 @@ class Environment(Strict):
     # Managed virtual network of the workspace; None = derived from network mode.
     managed_network: Literal["Disabled", "AllowOnlyApprovedOutbound", "AllowInternetOutbound"] | None = None
     compute: Compute = Field(default_factory=Compute)
+    agent_pool: Annotated[str, StringConstraints(pattern=AGENT_POOL_PATTERN)] | None = Field(
+        default=None,
+        description="Agent pool that runs this environment's pipeline jobs: a self-hosted or Managed DevOps Pool "
+        "inside the environment's virtual network (required in private mode). Default: Microsoft-hosted "
+        "`ubuntu-24.04`.",
+    )
+
+    @model_validator(mode="after")
+    def _agent_pool(self) -> Environment:
+        # Microsoft-hosted agents run outside every customer network: they cannot reach a private
+        # workspace, endpoint or registry, so a private environment's jobs need a pool inside its VNet.
+        if self.private and self.agent_pool is None:
+            raise ValueError("@agent_pool|a private environment's pipelines need agents inside its virtual network "
+                             "(Microsoft-hosted agents cannot reach private endpoints)|"
+                             "add `agent_pool: <self-hosted or Managed DevOps Pool name>` to this environment")
+        return self
 
     @model_validator(mode="after")
     def _compute_placement(self) -> Environment:
@@ -436,6 +456,17 @@ class Triggers(Strict):
     event_ttl_minutes: Annotated[int, Field(ge=1, le=1440)] = 1440
 
 
+class Training(Strict):
+    """How the training pipeline decides whether a new model replaces the champion."""
+
+    champion_threshold: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
+        default=0.0,
+        description="Relative RMSE improvement over the current champion (both scored on the new data's held-out "
+        "split) that a candidate needs to be registered: 0 = at least as good, 0.02 = 2% better, -0.01 = up to "
+        "1% worse.",
+    )
+
+
 class Registry(Strict):
     """The team's shared Azure ML registry; lives in `host_environment`'s subscription."""
 
@@ -455,6 +486,9 @@ class Team(Strict):
     data_lake: DataLake = Field(default_factory=DataLake)
     devops: Devops = Field(default_factory=Devops)
     triggers: Triggers = Field(default_factory=Triggers)
+    training: Training = Field(
+        default_factory=Training, description="How `<team>-training` compares a new model with the champion."
+    )
     registry: Registry = Field(default_factory=Registry)
 
     @field_validator("name")

@@ -67,6 +67,8 @@ def render(a: TeamAnswers) -> str:
             continue
         lines += [f"  {env}:", f"    subscription_id: {_q(e.subscription_id)}", "    network:", f"      mode: {_q(e.network)}"]
         lines += [f"      {f}: {_q(e.subnets[f])}" for f in SUBNET_FIELDS if e.subnets.get(f)]
+        if e.network == "private":  # Microsoft-hosted agents cannot reach it: name the pool to create in the VNet
+            lines.append(f"    agent_pool: {_q(a.name + '-' + env + '-agents')}   # self-hosted or Managed DevOps Pool")
     envs = [env for env in ENV_ORDER if env in a.environments]
     if envs and "prod" not in envs:  # the registry lives in prod by default; without prod, in the last env
         lines += ["registry:                   # the team's shared model registry", f"  host_environment: {envs[-1]}"]
