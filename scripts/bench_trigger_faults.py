@@ -26,17 +26,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=3, help="worker processes (one is killed now and then)")
-    parser.add_argument("--threads", type=int, default=12, help="concurrent invocations per worker")
+    parser.add_argument("--threads", type=int, default=8, help="concurrent invocations per worker")
     parser.add_argument("--chaos-every", type=float, default=2.0, help="seconds between kills/outages")
     parser.add_argument("--json", type=Path, help="write the report here too")
     args = parser.parse_args(argv)
 
-    from tests.functions.conftest import run_azurite
+    from tests.functions.conftest import Azurite, run_azurite
     from tests.functions.fault_matrix import run_matrix
 
-    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp, run_azurite(Path(tmp)) as azurite:
-        report = run_matrix(azurite, Path(tmp) / "matrix", events=args.events, seed=args.seed, workers=args.workers,
-                            threads=args.threads, chaos_every=args.chaos_every, timeout=3600)
+    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp:
+        blobs_dir, queues_dir = Path(tmp) / "blobs", Path(tmp) / "queues"
+        blobs_dir.mkdir()
+        queues_dir.mkdir()
+        # Azurite is single-threaded node: one instance for the claims, one for the queues.
+        with run_azurite(blobs_dir) as blobs, \
+                run_azurite(queues_dir, certs=(blobs_dir / "cert.pem", blobs_dir / "key.pem")) as queues:
+            azurite = Azurite(blobs.account_url, blobs.cert, queues.queue_url)
+            report = run_matrix(azurite, Path(tmp) / "matrix", events=args.events, seed=args.seed,
+                                workers=args.workers, threads=args.threads, chaos_every=args.chaos_every,
+                                timeout=3600)
     result = report.as_dict()
     text = json.dumps(result, indent=1)
     print(text)

@@ -134,7 +134,7 @@ class FakeDevOpsServer:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port or 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", self._port or 0), handler)
         self._httpd.daemon_threads = True
         self._port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
@@ -308,6 +308,11 @@ def fake_devops_server() -> Iterator[FakeDevOpsServer]:
     """A started FakeDevOpsServer with no pipelines; import it into a conftest.py to use it."""
     with FakeDevOpsServer() as server:
         yield server
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (reset, timeout) is part of the scenarios, not a server error
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -274,16 +274,17 @@ class AzuriteMissing(RuntimeError):
 
 
 @contextlib.contextmanager
-def run_azurite(workdir: Path) -> Iterator[Azurite]:
+def run_azurite(workdir: Path, *, certs: tuple[Path, Path] | None = None) -> Iterator[Azurite]:
     """Start Azurite (blob, and queue when the all-services binary is there) over HTTPS with a
-    self-signed certificate and `--oauth basic`; stop it on exit. Raises AzuriteMissing."""
+    self-signed certificate (or `certs`, to share one between instances) and `--oauth basic`;
+    stop it on exit. Raises AzuriteMissing."""
     binary = _azurite_binary()
     if binary is None:
         raise AzuriteMissing("Azurite not found: run `npm install` (devDependency azurite) or set AZURITE_BIN to "
                              "node_modules/.bin/azurite; the idempotency and queue tests need real endpoints")
     if shutil.which("node") is None:
         raise AzuriteMissing("Azurite needs node on PATH")
-    cert, key = _self_signed_cert(workdir)
+    cert, key = certs or _self_signed_cert(workdir)
     args = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", "0", "--oauth", "basic",
             "--cert", str(cert), "--key", str(key), "--inMemoryPersistence", "--extentMemoryLimit", "256",
             "--silent", "--disableTelemetry", "--skipApiVersionCheck"]

@@ -160,7 +160,7 @@ def test_non_marker_events_are_ignored_without_claims(make_harness, caplog) -> N
     assert json_logs(caplog)[-1]["reason"] == outcome.reason
 
 
-def test_burst_of_1000_events_with_duplicates_starts_exactly_one_run_per_marker(make_harness) -> None:
+def test_burst_of_1000_events_with_duplicates_starts_exactly_one_run_per_marker(make_harness, caplog) -> None:
     h = make_harness()
     rng = random.Random(2024)
     markers = [blob_created(f"landing/batch-{i:02d}/_SUCCESS", event_id=f"marker-{i:02d}-{uuid.uuid4()}")
@@ -190,6 +190,8 @@ def test_burst_of_1000_events_with_duplicates_starts_exactly_one_run_per_marker(
         f"abfss://raw@examplelake.dfs.core.windows.net/landing/batch-{i:02d}" for i in range(10)]
     assert len(h.server.requests_for(LIST_PIPELINES)) <= 16  # resolved once per racing thread at most
     assert sorted(h.claim_blobs()) == sorted(f"{m['id']}.json" for m in markers)
+    # the shared claims client has a connection pool for every concurrent invocation
+    assert not [r for r in caplog.records if "Connection pool is full" in r.getMessage()]
 
 
 # ------------------------------------------------------------------------------------ one event, one run
@@ -234,20 +236,25 @@ def test_a_worker_killed_after_sending_leaves_a_claim_whose_taker_searches_first
     container = azurite.container()
     h = make_harness(container=container)
     dead = BlobEventLedger(container, claim_timeout_seconds=300, claim_wait_seconds=0, clock=lambda: time.time() - 400)
-    claim = dead.claim("evt-killed", event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING)
+    dead.claim("evt-killed", event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING)
     pid = pipeline_id(h.server, TRAINING)
-    dead.mark_requesting(claim, event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING, pipeline_id=pid)
     h.trigger.devops.run_pipeline(pid, {"eventId": "evt-killed", "dataPath": "x", "environment": "dev"})
     outcome = h.trigger.handle(blob_created("landing/k/_SUCCESS", event_id="evt-killed"))
     assert outcome.status == "recovered" and len(h.server.runs) == 1
 
 
-def test_a_stale_claim_without_a_request_is_taken_over_without_searching(make_harness, azurite) -> None:
+def test_a_worker_killed_before_sending_costs_one_search_and_one_run(make_harness, azurite) -> None:
     container = azurite.container()
     dead = BlobEventLedger(container, claim_timeout_seconds=300, claim_wait_seconds=0, clock=lambda: time.time() - 400)
     dead.claim("evt-early", event_type="Microsoft.Storage.BlobCreated", pipeline=TRAINING)
     h = make_harness(container=container)
     assert h.trigger.handle(blob_created("landing/e/_SUCCESS", event_id="evt-early")).status == "started"
+    assert len(h.server.requests_for(LIST_RUNS)) == 1 and len(h.server.runs) == 1
+
+
+def test_a_fresh_claim_sends_without_searching(make_harness) -> None:
+    h = make_harness()
+    assert h.trigger.handle(blob_created("landing/f/_SUCCESS")).status == "started"
     assert h.server.requests_for(LIST_RUNS) == []
 
 

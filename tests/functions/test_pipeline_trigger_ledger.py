@@ -24,7 +24,8 @@ def test_first_claim_wins_and_started_is_recorded(azurite: Azurite) -> None:
     book = ledger(container)
     claim = book.claim("evt-1", event_type=TYPE, pipeline="train")
     assert isinstance(claim, Claim) and not claim.took_over
-    assert book.read("evt-1")["state"] == "claimed"
+    assert book.read("evt-1")["state"] == "requesting"  # the claim is the write-ahead record
+    assert book.read("evt-1")["requestedAt"] == claim.requested_at and not claim.search_first
     assert book.mark_started(claim, event_type=TYPE, pipeline="train", pipeline_id=2, run_id=1234)
     stored = book.read("evt-1")
     assert (stored["state"], stored["runId"], stored["pipelineId"], stored["eventId"]) == ("started", 1234, 2, "evt-1")
@@ -63,6 +64,7 @@ def test_stale_claim_is_taken_over_once_and_the_old_owner_cannot_record(azurite:
     later = ledger(container, clock=lambda: 1_000.0 + 301)
     new = later.claim("evt-4", event_type=TYPE, pipeline="train")
     assert isinstance(new, Claim) and new.took_over and new.etag != old.etag
+    assert new.search_first and new.requested_at == 1_000.0  # the dead owner may have sent: search first
     assert any(r["msg"] == "claim_taken_over" for r in json_logs(caplog))
     # the new claim is live: a third claimer at the same time must not take it over too
     with pytest.raises(ClaimBusy):

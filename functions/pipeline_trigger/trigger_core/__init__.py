@@ -17,7 +17,7 @@ from .devops import (
 )
 from .events import BLOB_CREATED, COMMITTED_WRITE_APIS, MODEL_REGISTERED, MalformedEvent, decode_queue_body
 from .handler import MessageResult, Outcome, PipelineTrigger, QueueDelivery
-from .ledger import ClaimBusy, ClaimLost, LedgerUnavailable, RunPending
+from .ledger import ClaimBusy, LedgerUnavailable, RunPending
 from .runtime import ConfigurationError, build_trigger, get_trigger
 from .settings import OPTIONAL_SETTINGS, REQUIRED_SETTINGS, SETTING_DEFAULTS, Settings, SettingsError
 
@@ -29,7 +29,6 @@ __all__ = [
     "REQUIRED_SETTINGS",
     "SETTING_DEFAULTS",
     "ClaimBusy",
-    "ClaimLost",
     "ConfigurationError",
     "DevOpsAuthError",
     "DevOpsRejected",

@@ -26,7 +26,7 @@ import datetime
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -145,12 +145,10 @@ class AzureDevOpsClient:
         return matches[0].id
 
     def run_named_pipeline(self, name: str, folder: str, template_parameters: Mapping[str, str], *,
-                           event_id: str | None = None, before_send: Callable[[int], None] | None = None,
-                           log_fields: Mapping[str, Any] | None = None) -> tuple[int, int]:
+                           event_id: str | None = None, log_fields: Mapping[str, Any] | None = None) -> tuple[int, int]:
         """Resolve `name` in `folder` (cached) and queue one run; returns (pipeline id, run id).
 
-        `before_send(pipeline_id)` runs once before the first run request (the handler records
-        "requesting" in the ledger there). A 404 on the run with a cached id means the pipeline was
+        A 404 on the run with a cached id means the pipeline was
         re-created under a new id (a 404 queues nothing): the id is resolved once more.
         """
         fields = dict(log_fields or {})
@@ -159,8 +157,6 @@ class AzureDevOpsClient:
         with self._ids_lock:
             was_cached = key in self._ids
         pipeline_id = self.resolve_pipeline_id(name, folder, log_fields=fields, started=started)
-        if before_send is not None:
-            before_send(pipeline_id)
         try:
             return pipeline_id, self.run_pipeline(pipeline_id, template_parameters, event_id=event_id,
                                                   log_fields={**fields, "pipeline_id": pipeline_id}, started=started)

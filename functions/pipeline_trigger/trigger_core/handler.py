@@ -32,7 +32,7 @@ from typing import Any
 
 from .devops import AzureDevOpsClient, InvocationFailed, RunOutcomeUnknown
 from .events import Ignore, MalformedEvent, decode_queue_body, parse_event, plan_run
-from .ledger import AlreadyStarted, BlobEventLedger, Claim, ClaimLost
+from .ledger import AlreadyStarted, BlobEventLedger, Claim
 from .logs import log
 from .settings import Settings
 
@@ -149,42 +149,30 @@ class PipelineTrigger:
             if recovered is not None:
                 return recovered
 
-        current: list[Claim] = [claim]
-
-        def before_send(pipeline_id: int) -> None:
-            current[0] = self.ledger.mark_requesting(current[0], event_type=event.event_type,
-                                                     pipeline=plan.pipeline_name, pipeline_id=pipeline_id)
-
         try:
             pipeline_id, run_id = self.devops.run_named_pipeline(
                 plan.pipeline_name, self.settings.pipeline_folder, plan.template_parameters, event_id=event.id,
-                before_send=before_send, log_fields=fields)
-        except ClaimLost as exc:
-            log(_WARNING, "event_failed", outcome="retry_later", reason=f"ClaimLost: {exc}", **fields)
-            raise
+                log_fields=fields)
         except RunOutcomeUnknown as exc:
             settle = self.settings.run_settle_seconds if exc.settle else 0.0
-            kept = self.ledger.mark_unknown(current[0], event_type=event.event_type, pipeline=plan.pipeline_name,
+            kept = self.ledger.mark_unknown(claim, event_type=event.event_type, pipeline=plan.pipeline_name,
                                             settle_seconds=settle, reason=str(exc))
             log(_WARNING, "event_failed", outcome="run_outcome_unknown", reason=f"RunOutcomeUnknown: {exc}",
                 search_after_s=settle, claim_kept=kept, **fields)
             raise
         except InvocationFailed as exc:
             # Refused before a run could exist (4xx, auth, 429/5xx budget spent after a search found
-            # nothing, ledger write-ahead failed): release, so the next delivery starts afresh.
-            released = self.ledger.release(current[0])
+            # nothing): release, so the next delivery starts afresh.
+            released = self.ledger.release(claim)
             log(_WARNING, "event_failed", outcome="retry_later" if released else "retry_after_claim_timeout",
                 reason=f"{type(exc).__name__}: {exc}", claim_released=released, **fields)
             raise
         except BaseException as exc:  # a bug or an interrupt: a request may be in flight, keep the claim
-            if current[0].requested_at is not None:
-                self.ledger.mark_unknown(current[0], event_type=event.event_type, pipeline=plan.pipeline_name,
-                                         settle_seconds=self.settings.run_settle_seconds,
-                                         reason=f"{type(exc).__name__}: {exc}")
-            else:
-                self.ledger.release(current[0])
+            self.ledger.mark_unknown(claim, event_type=event.event_type, pipeline=plan.pipeline_name,
+                                     settle_seconds=self.settings.run_settle_seconds,
+                                     reason=f"{type(exc).__name__}: {exc}")
             raise
-        recorded = self.ledger.mark_started(current[0], event_type=event.event_type, pipeline=plan.pipeline_name,
+        recorded = self.ledger.mark_started(claim, event_type=event.event_type, pipeline=plan.pipeline_name,
                                             pipeline_id=pipeline_id, run_id=run_id)
         log(_INFO, "run_started", outcome="started", pipeline_id=pipeline_id, run_id=run_id, recorded=recorded,
             took_over_stale_claim=claim.took_over or None, parameters=dict(plan.template_parameters),
@@ -195,12 +183,12 @@ class PipelineTrigger:
     def _search_earlier_request(self, claim: Claim, event_type: str, pipeline: str,
                                 fields: Mapping[str, Any]) -> Outcome | None:
         """A run request of this event may have queued a run: find it by eventId before sending again."""
-        assert claim.requested_at is not None
+        since = (claim.requested_at or time.time()) - self.settings.run_lookup_skew_seconds
         try:
             pipeline_id = claim.pipeline_id or self.devops.resolve_pipeline_id(
                 pipeline, self.settings.pipeline_folder, log_fields=fields)
             run_id = self.devops.find_run(pipeline_id, claim.event_id,
-                                          created_after=claim.requested_at - self.settings.run_lookup_skew_seconds,
+                                          created_after=since,
                                           log_fields=fields)
         except InvocationFailed as exc:
             kept = self.ledger.mark_unknown(claim, event_type=event_type, pipeline=pipeline, settle_seconds=0.0,

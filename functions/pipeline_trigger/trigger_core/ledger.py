@@ -4,10 +4,10 @@ Events arrive at least once (Event Grid redelivers, the queue redelivers a messa
 invocation failed or whose worker died, a replay re-enqueues). Before queuing a run the handler
 *claims* the event id; only the claimant queues the run. States of ``<event id>.json``:
 
-- ``claimed``: ``Put Blob`` with ``If-None-Match: *``; exactly one writer wins. Losers read it.
-- ``requesting``: written (``If-Match``) right before the run request is sent, with
-  ``requestedAt``. From here on a run may exist, so no later owner sends without searching
-  Azure DevOps for a run carrying the event id first (``Claim.lookup``).
+- ``requesting``: the claim, ``Put Blob`` with ``If-None-Match: *``; exactly one writer wins,
+  losers read it. It carries ``requestedAt`` (the claim time, before any run request), so it
+  doubles as the write-ahead record: from here on a run may exist, and no later owner sends
+  without searching Azure DevOps for a run carrying the event id first (``Claim.search_first``).
 - ``unknown``: the run request got no usable answer (timeout, dropped connection, 502/504, 2xx
   without a run id). The owner stops; a later delivery takes the claim over once
   ``settleUntil`` has passed, searches, and only then sends again.
@@ -15,10 +15,11 @@ invocation failed or whose worker died, a replay re-enqueues). Before queuing a 
 - released (deleted): the request was refused before any run could exist; the next delivery
   starts afresh.
 
-A live ``claimed``/``requesting`` claim (updated less than CLAIM_TIMEOUT_SECONDS ago) makes a
+A live ``requesting`` claim (updated less than CLAIM_TIMEOUT_SECONDS ago) makes a
 second delivery wait up to CLAIM_WAIT_SECONDS, then raise `ClaimBusy` (the message returns to
 the queue). An older one belongs to a worker that died and is taken over with ``If-Match``; only
-one taker wins, and ``requestedAt`` is carried over so the taker searches before sending.
+one taker wins, and the earliest ``requestedAt`` is carried over so the taker searches before
+sending (a worker that died before sending costs one needless search, never a second run).
 
 Remaining window (documented in docs/reliability.md): a run that Azure DevOps creates more than
 RUN_SETTLE_SECONDS after the request was sent (or whose ``createdDate`` is off by more than
@@ -65,8 +66,6 @@ class RunPending(ClaimBusy):
     """An earlier run request for the event got no answer; it is searched for after settleUntil."""
 
 
-class ClaimLost(InvocationFailed):
-    """Another invocation took the claim over; this one must not send a run request."""
 
 
 @dataclass(frozen=True)
@@ -77,12 +76,13 @@ class Claim:
     etag: str
     claimed_at: float
     took_over: bool = False
-    requested_at: float | None = None  # set: a run request may have been sent; search before sending
+    requested_at: float | None = None  # earliest time a run request for the event may have been sent
     pipeline_id: int | None = None
+    search_first: bool = False  # an earlier owner may have sent a request: search before sending
 
     @property
     def lookup(self) -> bool:
-        return self.requested_at is not None
+        return self.search_first
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,10 @@ class BlobEventLedger:
                                 "failing so that the message returns to the queue")
             owner = uuid.uuid4().hex
             now = self._clock()
-            body = self._record(event_id, event_type, pipeline, owner=owner, claimed_at=now)
+            body = self._record(event_id, event_type, pipeline, owner=owner, claimed_at=now, requested_at=now)
             try:
                 created = blob.upload_blob(body, overwrite=False)  # sends If-None-Match: *
-                return Claim(event_id, name, owner, created["etag"], now)
+                return Claim(event_id, name, owner, created["etag"], now, requested_at=now)
             except (ResourceExistsError, ResourceModifiedError):
                 pass
             except AzureError as exc:
@@ -156,7 +156,7 @@ class BlobEventLedger:
             if state == "started":
                 run_id = record.get("runId")
                 return AlreadyStarted(event_id, run_id if isinstance(run_id, int) else None, record.get("pipeline"))
-            requested_at = _number(record.get("requestedAt"))
+            requested_at = _number(record.get("requestedAt")) or _number(record.get("claimedAt")) or now
             pipeline_id = record.get("pipelineId") if isinstance(record.get("pipelineId"), int) else None
             if state == "unknown":
                 settle_until = _number(record.get("settleUntil")) or 0.0
@@ -181,11 +181,10 @@ class BlobEventLedger:
                     continue  # someone else took it over or released it; look again
                 except AzureError as exc:
                     raise LedgerUnavailable(f"cannot take over claim blob {name}: {_describe(exc)}") from exc
-                log(_WARNING if requested_at is None else _INFO, "claim_taken_over", event_id=event_id,
-                    pipeline=pipeline, state=state,
-                    reason=why + ("; searching Azure DevOps for its run before sending" if requested_at else ""))
+                log(_WARNING, "claim_taken_over", event_id=event_id, pipeline=pipeline, state=state,
+                    reason=why + "; searching Azure DevOps for its run before sending")
                 return Claim(event_id, name, owner, replaced["etag"], now, took_over=True, requested_at=requested_at,
-                             pipeline_id=pipeline_id)
+                             pipeline_id=pipeline_id, search_first=True)
 
             remaining = deadline - self._monotonic()
             if remaining <= 0:
@@ -193,29 +192,6 @@ class BlobEventLedger:
             self._sleep(min(self._poll, remaining))
 
     # ----------------------------------------------------------------------------- transitions
-    def mark_requesting(self, claim: Claim, *, event_type: str, pipeline: str, pipeline_id: int) -> Claim:
-        """Write-ahead before the run request: from now on a run may exist. Returns the updated claim.
-
-        Raises `ClaimLost` if the claim was taken over (then nothing may be sent) and
-        `LedgerUnavailable` if the store cannot be written (nothing was sent either).
-        """
-        requested_at = claim.requested_at if claim.requested_at is not None else self._clock()
-        record = json.loads(self._record(claim.event_id, event_type, pipeline, owner=claim.owner,
-                                         claimed_at=claim.claimed_at, requested_at=requested_at,
-                                         pipeline_id=pipeline_id))
-        record.update(state="requesting", updatedAt=self._clock())
-        blob = self._container.get_blob_client(claim.blob_name)
-        try:
-            written = blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
-                                       match_condition=MatchConditions.IfNotModified)
-        except (ResourceModifiedError, ResourceNotFoundError):
-            raise ClaimLost(f"event {claim.event_id}: the claim was taken over before the run request; not sending") \
-                from None
-        except AzureError as exc:
-            raise LedgerUnavailable(f"cannot record the run request in {claim.blob_name}: {_describe(exc)}") from exc
-        return Claim(claim.event_id, claim.blob_name, claim.owner, written["etag"], claim.claimed_at, claim.took_over,
-                     requested_at=requested_at, pipeline_id=pipeline_id)
-
     def mark_unknown(self, claim: Claim, *, event_type: str, pipeline: str, settle_seconds: float,
                      reason: str) -> bool:
         """After a run request without a usable answer: let a later delivery search, then resend.
@@ -227,7 +203,7 @@ class BlobEventLedger:
         record = json.loads(self._record(claim.event_id, event_type, pipeline, owner=claim.owner,
                                          claimed_at=claim.claimed_at, requested_at=claim.requested_at,
                                          pipeline_id=claim.pipeline_id))
-        record.update(state="unknown", updatedAt=now, settleUntil=(claim.requested_at or now) + settle_seconds,
+        record.update(state="unknown", updatedAt=now, settleUntil=now + settle_seconds,
                       reason=reason[:500])
         blob = self._container.get_blob_client(claim.blob_name)
         try:
@@ -285,13 +261,14 @@ class BlobEventLedger:
     @staticmethod
     def _record(event_id: str, event_type: str, pipeline: str, *, owner: str, claimed_at: float,
                 requested_at: float | None = None, pipeline_id: int | None = None) -> bytes:
-        extra = {} if requested_at is None else {"requestedAt": requested_at, "pipelineId": pipeline_id}
+        extra = {} if pipeline_id is None else {"pipelineId": pipeline_id}
         return json.dumps({
             "schema": 1,
             "eventId": event_id,
             "eventType": event_type,
             "pipeline": pipeline,
-            "state": "claimed",
+            "state": "requesting",
+            "requestedAt": requested_at if requested_at is not None else claimed_at,
             "owner": owner,
             "claimedAt": claimed_at,
             "claimedAtUtc": _utc(claimed_at),

@@ -77,6 +77,17 @@ def build_trigger(
         "retry_total": 3,
     }
     options.update(blob_client_options or {})
+    if "transport" not in options:
+        # One client serves every concurrent invocation (host.json batchSize + newBatchThreshold = 12);
+        # requests' default pool of 10 would log "Connection pool is full" at WARNING under load.
+        import requests
+        from azure.core.pipeline.transport import RequestsTransport
+
+        session = requests.Session()
+        session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
+        transport_options = {k: options[k] for k in ("connection_timeout", "read_timeout", "connection_verify")
+                             if k in options}
+        options["transport"] = RequestsTransport(session=session, session_owner=False, **transport_options)
     container = ContainerClient(settings.idempotency_account_url, settings.idempotency_container,
                                 credential=credential, **options)
     ledger = BlobEventLedger(
