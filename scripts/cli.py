@@ -22,10 +22,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scripts.entry import EXIT_INTERRUPTED, describe, error, interrupted, teams_dir, user_errors
+from scripts.entry import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_TOOL_FAILURE,
+    EXIT_USER_ERROR,
+    describe,
+    error,
+    interrupted,
+    teams_dir,
+    user_errors,
+)
 from scripts.scan import scan_command
-
-EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 1, 2, 3
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help=__doc__.split("\n\n")[0], pretty_exceptions_show_locals=False

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 TEAMS_DIR_VAR = "MLOPS_KIT_TEAMS_DIR"
-EXIT_USER_ERROR = 2
+
+# Exit codes of every command (defined once; scripts/cli.py's docstring explains them).
+EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 0, 1, 2, 3
 
 
 def teams_dir(override: Path | None = None) -> Path:

@@ -10,8 +10,9 @@ What it does, per stack folder `cdktf.out/stacks/<stack>/`:
    a suppression without a usable reason is itself a failure (CKV_MLK_0) and suppresses nothing;
 4. writes SARIF and JUnit with checkov's own writers, and prints a summary per stack.
 
-How checkov runs, and why: in-process, through `TerraformJsonRunner` alone (one runner per stack),
-not through the checkov CLI in a subprocess nor through `RunnerRegistry`:
+checkov itself is driven by scripts/checkov_adapter.py, the one module that touches its internals;
+this module never imports checkov. How checkov runs, and why: in-process, through `TerraformJsonRunner`
+alone (one runner per stack), not through the checkov CLI in a subprocess nor through `RunnerRegistry`:
 - checkov's CLI exits 0 when a file fails to parse and ignores skip comments in JSON (checkov issues
   #4634, #7454); in-process, the scan sees `report.parsing_errors`, checkov's own definitions (how
   many resources it parsed) and every check's exceptions (checkov turns a crashing Python check into
@@ -41,10 +42,7 @@ a kit check did not register, checkov itself raised).
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import json
-import os
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -58,19 +56,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.suppressions import CHECK_ID, MIN_REASON_LENGTH, suppressions_of
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 0, 1, 2, 3
+from scripts import checkov_adapter as checkov
+from scripts.entry import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_FAILURE, EXIT_USER_ERROR
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SKIPS = REPO / "policies" / "skips.yaml"
 SUPPRESSION_CHECK_ID = "CKV_MLK_0"
 SUPPRESSION_CHECK_NAME = f"Suppression carries a written reason (>= {MIN_REASON_LENGTH} characters) and a valid check id"
-
-OFFLINE_ENV = {
-    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # checkov.common.util.banner queries PyPI at import otherwise
-    "BC_SKIP_MAPPING": "TRUE",  # no guideline/mapping download
-    "CHECKOV_CHECK_FAIL_LEVEL": "ERROR",  # a crashing check is logged as an error
-}
 
 
 class UserError(Exception):
@@ -105,7 +97,8 @@ def load_skips(path: Path | None) -> list[GlobalSkip]:
     entries = doc.get("skips", []) if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise UserError([f"{path}: expected `skips:` with a list of {{id, reason}} entries"])
-    problems, skips = [], []
+    problems: list[str] = []
+    skips: list[GlobalSkip] = []
     for i, entry in enumerate(entries):
         where = f"{path}: skips[{i}]"
         if not isinstance(entry, dict):
@@ -120,7 +113,7 @@ def load_skips(path: Path | None) -> list[GlobalSkip]:
         if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
             mine.append(f"{where}: reason missing or shorter than {MIN_REASON_LENGTH} characters; say why the check never applies")
         problems.extend(mine)
-        if not mine:
+        if not mine and isinstance(check_id, str) and isinstance(reason, str):
             skips.append(GlobalSkip(check_id, reason.strip()))
     if problems:
         raise UserError(problems)
@@ -161,11 +154,16 @@ class StackResult:
     name: str
     folder: Path
     resources: int = 0
-    report: Any = None  # checkov Report
+    run: checkov.StackRun | None = None
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def report(self) -> Any:
+        """checkov's Report of this stack (None when checkov did not run on it)."""
+        return self.run.report if self.run is not None else None
+
     def count(self, what: str) -> int:
-        return len(getattr(self.report, f"{what}_checks")) if self.report is not None else 0
+        return self.run.count(what) if self.run is not None else 0
 
 
 @dataclass
@@ -173,7 +171,7 @@ class ScanResult:
     stacks: list[StackResult]
     suppressions: list[Suppression]
     skips: list[GlobalSkip]
-    skip_use: Counter
+    skip_use: Counter[str]
     errors: list[str]  # why the scan cannot be trusted
     seconds: float
     warnings: list[str] = field(default_factory=list)  # crashes of globally skipped checks
@@ -193,81 +191,7 @@ class ScanResult:
         return EXIT_FINDINGS if self.failed else EXIT_OK
 
 
-# -- checkov, in-process ----------------------------------------------------------------------
-
-_CHECK_ERRORS: list[tuple[str, str]] = []  # (check id, what happened)
-_KIT_CHECKS: list[str] = []
-
-
-def _import_checkov() -> None:
-    os.environ.update(OFFLINE_ENV)
-    from checkov.common.bridgecrew.platform_integration import bc_integration
-
-    bc_integration.skip_download = True
-
-
-def _guard(check: Any) -> None:
-    """Wrap a check's `run` so that an exception is recorded before checkov swallows it."""
-    if getattr(check, "_mlk_guarded", False):
-        return
-    original = check.run
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return original(*args, **kwargs)
-        except Exception as exc:
-            where = kwargs.get("entity_type"), kwargs.get("entity_name")
-            on = f" on {where[0]}.{where[1]}" if where[0] else ""
-            _CHECK_ERRORS.append((check.id, f"check {check.id} crashed{on}: {type(exc).__name__}: {exc}"))
-            raise
-
-    check.run = run
-    check._mlk_guarded = True
-
-
-def _prepare_checks() -> list[str]:
-    """Register the kit's checks once per process, guard every check; returns kit ids missing."""
-    from checkov.common.checks_infra.registry import get_graph_checks_registry
-    from checkov.terraform.checks.data.registry import data_registry
-    from checkov.terraform.checks.provider.registry import provider_registry
-    from checkov.terraform.checks.resource.registry import resource_registry
-
-    import policies
-
-    if not hasattr(policies, "load"):
-        # An editable install made before policies/ had an __init__.py maps it as a namespace package;
-        # load the real package from this checkout (`pip install --no-deps -e .` fixes the install).
-        sys.modules.pop("policies", None)
-        sys.path.insert(0, str(REPO))
-        policies = importlib.import_module("policies")
-    if not _KIT_CHECKS:
-        _KIT_CHECKS.extend(policies.load())
-    graph = get_graph_checks_registry("terraform")
-    graph.load_checks()
-    registered = {c.id for c in graph.checks}
-    for registry in (resource_registry, data_registry, provider_registry):
-        for group in (registry.checks, registry.wildcard_checks):
-            for checks in group.values():
-                for check in checks:
-                    _guard(check)
-                    registered.add(check.id)
-    for check in graph.checks:
-        _guard(check)
-    return [i for i in policies.CHECK_IDS if i not in registered]
-
-
-def _definitions_index(definitions: dict[str, dict]) -> tuple[int, dict[tuple[str, int, int], str], dict[str, tuple[int, int]]]:
-    """From checkov's parsed definitions: resource count, (file, start, end) -> address, address -> lines."""
-    count, by_lines, lines = 0, {}, {}
-    for file, definition in definitions.items():
-        for entity in definition.get("resource", []):
-            for rtype, named in entity.items():
-                for name, conf in named.items():
-                    count += 1
-                    span = (conf.get("__startline__", 0), conf.get("__endline__", 0))
-                    by_lines[(file, *span)] = f"{rtype}.{name}"
-                    lines[f"{rtype}.{name}"] = span
-    return count, by_lines, lines
+# -- one stack ----------------------------------------------------------------------------------
 
 
 def _display_path(path: Path) -> str:
@@ -277,19 +201,13 @@ def _display_path(path: Path) -> str:
         return str(path.resolve())
 
 
-def _scan_stack(stack: StackResult, suppressions: list[Suppression], skips: list[GlobalSkip], skip_use: Counter) -> None:
-    from checkov.common.models.enums import CheckResult
-    from checkov.common.output.record import Record
-    from checkov.runner_filter import RunnerFilter
-    from checkov.terraform_json.runner import TerraformJsonRunner
-
-    from policies.mlk_graph import KitGraphCheck
-
+def _read_stack(stack: StackResult) -> dict[str, dict[str, object]] | None:
+    """Read the stack's files as strict JSON: count its resources; address -> suppressions as recorded."""
     files = sorted(stack.folder.rglob("*.tf.json"))
     if not files:
         stack.errors.append(f"{stack.name}: no *.tf.json in {stack.folder}")
-        return
-    own: dict[str, dict[str, object]] = {}  # address -> suppressions as recorded
+        return None
+    own: dict[str, dict[str, object]] = {}
     for f in files:
         try:
             doc = json.loads(f.read_text())
@@ -303,99 +221,63 @@ def _scan_stack(stack: StackResult, suppressions: list[Suppression], skips: list
             for name, body in (named or {}).items():
                 stack.resources += 1
                 own[f"{rtype}.{name}"] = suppressions_of(body if isinstance(body, dict) else {})
+    return own
 
-    runner = TerraformJsonRunner()
-    report = runner.run(
-        root_folder=str(stack.folder),
-        runner_filter=RunnerFilter(framework=["terraform_json"], show_progress_bar=False),
-    )
-    stack.report = report
-    for path in report.parsing_errors:
+
+def _suppression_problems(check_id: object, reason: object) -> list[str]:
+    problems = []
+    if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
+        problems.append(f"{check_id!r} is not a checkov check id")
+    elif check_id == SUPPRESSION_CHECK_ID:
+        problems.append(f"{SUPPRESSION_CHECK_ID} cannot be suppressed")
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
+        problems.append(
+            f"suppression of {check_id} has reason {reason!r}: write why the finding is by design "
+            f"(>= {MIN_REASON_LENGTH} characters)"
+        )
+    return problems
+
+
+def _scan_stack(session: checkov.Session, stack: StackResult, suppressions: list[Suppression],
+                skips: list[GlobalSkip], skip_use: Counter[str]) -> None:
+    own = _read_stack(stack)
+    if own is None:
+        return
+    run = stack.run = session.run(stack.folder, _display_path)
+    for path in run.parse_errors:
         stack.errors.append(f"{stack.name}: checkov could not parse {_display_path(Path(path))}")
-    parsed, by_lines, lines = _definitions_index(runner.definitions)
     if stack.resources == 0 and not stack.errors:
         stack.errors.append(f"{stack.name}: 0 resources to scan (an empty stack is a synth problem)")
-    elif parsed != stack.resources and not stack.errors:
-        stack.errors.append(f"{stack.name}: checkov parsed {parsed} resources, the files have {stack.resources}")
+    elif run.parsed != stack.resources and not stack.errors:
+        stack.errors.append(f"{stack.name}: checkov parsed {run.parsed} resources, the files have {stack.resources}")
 
-    display = {str(Path(f).resolve()): _display_path(Path(f)) for f in runner.definitions}
-    raw = runner.definitions_raw
-    kit_graph = {c.id: c for c in _graph_checks() if isinstance(c, KitGraphCheck)}
-
-    # Records: real addresses (checkov names a Python check's resource `resource.<name>` in
-    # terraform_json), paths relative to the working folder, reasons from the kit's graph checks.
-    for record in report.failed_checks + report.passed_checks + report.skipped_checks:
-        abs_path = str(Path(record.file_abs_path).resolve())
-        if record.resource.startswith("resource."):
-            record.resource = by_lines.get((record.file_abs_path, *record.file_line_range), record.resource)
-        shown = display.get(abs_path, _display_path(Path(abs_path)))
-        record.file_path = f"/{shown}"
-        record.repo_file_path = f"/{shown}"
-        if record.check_id in kit_graph and not record.details:
-            record.details = list(kit_graph[record.check_id].details.get((record.file_abs_path, record.resource), []))
-
-    # Suppressions: validate, then apply to failures.
+    # Suppressions: validate (a bad one is a CKV_MLK_0 failure and suppresses nothing), then apply.
     valid: dict[tuple[str, str], Suppression] = {}
-    file_of = {addr: f for (f, _s, _e), addr in by_lines.items()}
+    fallback = sorted(stack.folder.rglob("*.tf.json"))[0]
     for address, recorded in sorted(own.items()):
         for check_id, reason in sorted(recorded.items()):
-            problems = []
-            if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
-                problems.append(f"{check_id!r} is not a checkov check id")
-            elif check_id == SUPPRESSION_CHECK_ID:
-                problems.append(f"{SUPPRESSION_CHECK_ID} cannot be suppressed")
-            if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
-                problems.append(
-                    f"suppression of {check_id} has reason {reason!r}: write why the finding is by design "
-                    f"(>= {MIN_REASON_LENGTH} characters)"
-                )
+            problems = _suppression_problems(check_id, reason)
             if problems:
-                f = file_of.get(address, str(files[0]))
-                start, end = lines.get(address, (1, 1))
-                bad = Record(
-                    check_id=SUPPRESSION_CHECK_ID,
-                    check_name=SUPPRESSION_CHECK_NAME,
-                    check_result={"result": CheckResult.FAILED, "evaluated_keys": ["//.mlops_kit.suppressions"]},
-                    code_block=raw.get(f, [])[max(start - 1, 0):end],
-                    file_path=f"/{display.get(str(Path(f).resolve()), _display_path(Path(f)))}",
-                    file_line_range=[start, end],
-                    resource=address,
-                    evaluations=None,
-                    check_class=__name__,
-                    file_abs_path=str(f),
-                    details=problems,
-                )
-                bad.repo_file_path = bad.file_path
-                bad.set_guideline("docs/policies.md#ckv-mlk-0")
-                report.add_record(bad)
+                run.add_failure(address, SUPPRESSION_CHECK_ID, SUPPRESSION_CHECK_NAME, problems,
+                                guideline="docs/policies.md#ckv-mlk-0", evaluated="//.mlops_kit.suppressions",
+                                display=_display_path, fallback_file=fallback)
                 continue
+            assert isinstance(reason, str)  # checked above
             s = Suppression(stack.name, address, check_id, reason.strip(), "resource")
             suppressions.append(s)
             valid[(address, check_id)] = s
 
-    by_id = {s.check_id: s for s in skips}
-    kept = []
-    for record in report.failed_checks:
-        s = valid.get((record.resource, record.check_id))
-        g = by_id.get(record.check_id) if record.check_id != SUPPRESSION_CHECK_ID else None
-        if s is None and g is None:
-            kept.append(record)
-            continue
-        if s is not None:
-            s.applied += 1
-            comment = f"mlops-kit suppression: {s.reason}"
-        else:
+    by_id = {g.check_id: g for g in skips}
+    comments: dict[int, str] = {}
+    for record in run.report.failed_checks:
+        own_skip = valid.get((record.resource, record.check_id))
+        if own_skip is not None:
+            own_skip.applied += 1
+            comments[id(record)] = f"mlops-kit suppression: {own_skip.reason}"
+        elif record.check_id != SUPPRESSION_CHECK_ID and (g := by_id.get(record.check_id)) is not None:
             skip_use[g.check_id] += 1
-            comment = f"policies/skips.yaml: {g.reason}"
-        record.check_result = {**record.check_result, "result": CheckResult.SKIPPED, "suppress_comment": comment}
-        report.skipped_checks.append(record)
-    report.failed_checks = kept
-
-
-def _graph_checks() -> list[Any]:
-    from checkov.common.checks_infra.registry import get_graph_checks_registry
-
-    return list(get_graph_checks_registry("terraform").checks)
+            comments[id(record)] = f"policies/skips.yaml: {g.reason}"
+    run.skip(comments)
 
 
 def scan(outdir: Path, skips_file: Path | None = DEFAULT_SKIPS, patterns: list[str] | None = None,
@@ -406,27 +288,25 @@ def scan(outdir: Path, skips_file: Path | None = DEFAULT_SKIPS, patterns: list[s
     skips = load_skips(skips_file)
     folders = find_stacks(outdir, patterns)
     say("loading checkov and the kit's checks")
-    _import_checkov()
+    session = checkov.Session()
     errors: list[str] = []
-    missing = _prepare_checks()
-    if missing:
-        errors.append(f"kit checks did not register: {', '.join(missing)}")
-    _CHECK_ERRORS.clear()
+    if session.missing:
+        errors.append(f"kit checks did not register: {', '.join(session.missing)}")
     stacks = [StackResult(p.name, p) for p in folders]
     suppressions: list[Suppression] = []
-    skip_use: Counter = Counter()
+    skip_use: Counter[str] = Counter()
     for stack in stacks:
         say(f"scanning {stack.name}")
         try:
-            _scan_stack(stack, suppressions, skips, skip_use)
+            _scan_stack(session, stack, suppressions, skips, skip_use)
         except Exception as exc:  # checkov (or the kit) raised: the scan is incomplete
             stack.errors.append(f"{stack.name}: the scan crashed: {type(exc).__name__}: {exc}")
         errors.extend(stack.errors)
     # A crash fails the scan, unless skips.yaml skips that check with a reason (the escape hatch for
     # a built-in check that breaks on the kit's JSON); then it is a warning.
     skipped = {g.check_id for g in skips}
-    warnings = []
-    for check_id, message in dict.fromkeys(_CHECK_ERRORS):
+    warnings: list[str] = []
+    for check_id, message in dict.fromkeys(session.crashes):
         (warnings if check_id in skipped else errors).append(message)
     return ScanResult(stacks, suppressions, skips, skip_use, errors, time.perf_counter() - started, warnings)
 
@@ -434,39 +314,15 @@ def scan(outdir: Path, skips_file: Path | None = DEFAULT_SKIPS, patterns: list[s
 # -- outputs ----------------------------------------------------------------------------------
 
 
-def _reports(result: ScanResult) -> list[Any]:
-    return [s.report for s in result.stacks if s.report is not None]
-
-
 def write_reports(result: ScanResult, sarif: Path, junit: Path) -> None:
     """SARIF 2.1.0 and JUnit XML through checkov's writers; scan-integrity errors become failures."""
-    from checkov.common.output.report import Report
-    from checkov.common.output.sarif import Sarif
-    from junit_xml import TestCase, TestSuite
-
     sarif.parent.mkdir(parents=True, exist_ok=True)
     junit.parent.mkdir(parents=True, exist_ok=True)
-    doc = Sarif(_reports(result), tool="Checkov (mlops-kit scan)").json
-    if result.errors:  # SARIF's place for "the tool could not do its job"
-        doc["runs"][0]["invocations"] = [{
-            "executionSuccessful": False,
-            "toolExecutionNotifications": [{"level": "error", "message": {"text": e}} for e in result.errors],
-        }]
-    sarif.write_text(json.dumps(doc, indent=2))
-
-    suites = []
-    for s in result.stacks:
-        if s.report is None:
-            continue
-        suite = s.report.get_test_suite()
-        suite.name = f"mlops-kit scan: {s.name}"
-        suites.append(suite)
-    integrity = TestCase(name="scan integrity (parsed, resources scanned, checks ran, kit checks loaded)",
-                         classname="mlops-kit.scan")
-    if result.errors:
-        integrity.add_failure_info(message="the scan cannot be trusted", output="\n".join(result.errors))
-    suites.append(TestSuite(name="mlops-kit scan integrity", test_cases=[integrity]))
-    junit.write_text(Report.get_junit_xml_string(suites))
+    reports = {f"mlops-kit scan: {s.name}": s.report for s in result.stacks if s.report is not None}
+    sarif.write_text(json.dumps(checkov.sarif(list(reports.values()), "Checkov (mlops-kit scan)", result.errors),
+                                indent=2))
+    junit.write_text(checkov.junit(reports, "scan integrity (parsed, resources scanned, checks ran, kit checks loaded)",
+                                   result.errors))
 
 
 def _loc(record: Any) -> str:
@@ -477,10 +333,10 @@ def render(result: ScanResult, console: Console, sarif: Path | None = None, juni
     table = Table(title=f"mlops-kit scan: checkov on {len(result.stacks)} stack(s) ({result.seconds:.1f} s)")
     for col in ("stack", "resources", "passed", "failed", "suppressed"):
         table.add_column(col, justify="left" if col == "stack" else "right")
-    for s in result.stacks:
-        failed = s.count("failed")
-        table.add_row(s.name, str(s.resources), str(s.count("passed")),
-                      f"[red]{failed}[/red]" if failed else "0", str(s.count("skipped")))
+    for stack in result.stacks:
+        failed = stack.count("failed")
+        table.add_row(stack.name, str(stack.resources), str(stack.count("passed")),
+                      f"[red]{failed}[/red]" if failed else "0", str(stack.count("skipped")))
     console.print(table)
 
     if result.failed:
@@ -606,9 +462,9 @@ def main() -> None:
 
 def iter_records(result: ScanResult) -> Iterator[Any]:
     for s in result.stacks:
-        if s.report is not None:
-            yield from s.report.failed_checks + s.report.passed_checks + s.report.skipped_checks
+        if s.run is not None:
+            yield from s.run.records()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
