@@ -69,14 +69,17 @@ DESCRIPTIONS: dict[str, str] = {
     "Environment.location": "Region of the environment; default `default_location` of platform.yaml.",
     "Environment.network": "Network mode and, in private mode, the subnets the environment uses.",
     "Network.mode": "`public`: services reachable over the internet, still behind Entra ID and RBAC. "
-    "`private`: public access off, private endpoints and private DNS, compute in your subnet.",
+    "`private`: public access off, private endpoints and private DNS, compute in the workspace's managed network "
+    "(or in `compute_subnet_id` with `managed_network: Disabled`).",
     "Network.private_endpoint_subnet_id": "Private mode: subnet for the private endpoints (workspace, Key Vault, "
     "registries, storage). Its VNet gets the private DNS zone links.",
-    "Network.compute_subnet_id": "Private mode: subnet of the Azure ML compute cluster (no public IP).",
+    "Network.compute_subnet_id": "Private mode with `managed_network: Disabled`: subnet of the Azure ML compute "
+    "cluster (no public IP). Unused (a warning) with a managed network, which hosts the compute itself.",
     "Network.function_subnet_id": "Private mode: subnet for the pipeline-trigger function's outbound VNet "
     "integration, delegated to `Microsoft.App/environments`.",
     "Network.private_dns_zone_ids": "Private mode: existing private DNS zones to use instead of creating them, "
-    "zone name -> zone resource id (for platforms with central DNS).",
+    "zone name -> zone resource id (for platforms with central DNS). A network links one zone per name, so when "
+    "several environments share the private-endpoint network each must list every zone of `infra/private_dns.py`.",
     "Network.outbound_fqdns": "FQDN outbound rules of the workspace's managed network "
     "(`AllowOnlyApprovedOutbound` only): the package feeds jobs and image builds install from. Each rule runs on "
     "an Azure Firewall the managed network adds (billed; an empty list adds none). Default: PyPI.",
@@ -129,7 +132,12 @@ RULES = [
     "A team with `prod` needs `groups.approvers`.",
     "`triggers.training.filesystem` must be one of `data_lake.filesystems`; each filesystem is listed once.",
     "`registry.host_environment` must be one of the team's environments.",
-    "`network.mode: private` needs every `*_subnet_id` of the network; public mode allows none of them.",
+    "`network.mode: private` needs `private_endpoint_subnet_id` and `function_subnet_id`, and `compute_subnet_id` "
+    "when `managed_network: Disabled`; every subnet is in the private-endpoint subnet's virtual network; public mode "
+    "allows no subnet and no `private_dns_zone_ids`.",
+    "Environments (of any team) that share a private-endpoint virtual network must each list every private DNS zone "
+    "in `private_dns_zone_ids`: a network links one zone per name, so no stack may create them.",
+    "`network.outbound_fqdns` only applies with `managed_network: AllowOnlyApprovedOutbound`.",
     "Every resource name computed from `naming_prefix`, the team name and the environment must fit Azure's "
     "length and character rules, and no two teams may compute the same globally unique name.",
     "Reserved team names: `platform` (its stacks would match `platform-*`), names YAML reads as booleans or null "
