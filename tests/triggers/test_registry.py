@@ -72,10 +72,12 @@ def test_registry_is_locked_when_hosted_in_prod(example):
 
 def test_registry_is_closed_when_every_environment_is_private(make_teams, tmp_path):
     team = yaml.safe_load((TEAMS / "example.yaml").read_text())
-    network = team["environments"]["prod"]["network"]
-    for env in ("dev", "staging"):  # each in its own virtual network (one network links one zone per name)
-        team["environments"][env]["network"] = {k: v.replace("vnet-prod", f"vnet-{env}") if isinstance(v, str) else v
-                                                for k, v in network.items()}
+    prod = team["environments"]["prod"]
+    for env in ("dev", "staging"):  # private like prod (agent pool too), each in its own virtual network
+        network = {k: v.replace("vnet-prod", f"vnet-{env}") if isinstance(v, str) else v
+                   for k, v in prod["network"].items()}  # (a network links one DNS zone per name)
+        team["environments"][env].update({k: v for k, v in prod.items() if k not in ("subscription_id", "network")})
+        team["environments"][env]["network"] = network
     out = synth_dir(make_teams({"example.yaml": yaml.safe_dump(team)}), tmp_path / "out", patterns=[SHARED])
     assert registry(out[SHARED])["body"]["properties"]["publicNetworkAccess"] == "Disabled"
 
