@@ -20,20 +20,27 @@ from policies.mlk_common import (
     value,
 )
 
+AML_WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces@"
+
 
 class MlWorkspaceIsolation(BaseResourceCheck):
-    """CKV_MLK_1: workspace not reachable from the internet in a private environment; v1 mode off."""
+    """CKV_MLK_1: workspace not reachable from the internet in a private environment; v1 mode off.
+
+    The kit creates the workspace as an azapi_resource (infra/ml_workspace.py): its body is judged
+    the same way (properties.publicNetworkAccess, properties.v1LegacyMode)."""
 
     def __init__(self) -> None:
         super().__init__(
             name="ML workspace: public network access off in private environments, v1 legacy mode off",
             id="CKV_MLK_1",
             categories=(CheckCategories.NETWORKING,),
-            supported_resources=("azurerm_machine_learning_workspace",),
+            supported_resources=("azurerm_machine_learning_workspace", "azapi_resource"),
             guideline=guideline("CKV_MLK_1"),
         )
 
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        if self.entity_type == "azapi_resource":
+            return self._scan_azapi(conf)
         self.evaluated_keys = ["tags/network", "public_network_access_enabled", "v1_legacy_mode_enabled"]
         problems = []
         # v1 legacy mode lets v1 APIs bypass the workspace's network isolation: off everywhere.
@@ -45,6 +52,26 @@ class MlWorkspaceIsolation(BaseResourceCheck):
         elif mode == "private" and not is_false(value(conf, "public_network_access_enabled")):
             # Absent means the provider default: public access on.
             problems.append("private environment: public_network_access_enabled must be false")
+        return fail(self, *problems) if problems else CheckResult.PASSED
+
+    def _scan_azapi(self, conf: dict[str, list[Any]]) -> CheckResult:
+        rtype = value(conf, "type")
+        if is_unresolved(rtype):
+            return fail(self, f"azapi_resource type {rtype!r} is an expression: cannot tell whether it is a workspace")
+        if not (isinstance(rtype, str) and rtype.startswith(AML_WORKSPACE_TYPE)):
+            return CheckResult.UNKNOWN  # not a workspace: nothing to judge (no record)
+        self.evaluated_keys = ["tags/network", "body/[0]/properties/[0]/publicNetworkAccess",
+                               "body/[0]/properties/[0]/v1LegacyMode"]
+        props = block(block(conf, "body"), "properties")
+        problems = []
+        if not is_false(value(props, "v1LegacyMode", False)):  # API default: false
+            problems.append("body.properties.v1LegacyMode must be false")
+        mode = network_mode(conf)
+        if mode is None:
+            problems.append("tag `network` (public|private) is missing: the environment's mode is unknown")
+        elif mode == "private" and value(props, "publicNetworkAccess") != "Disabled":
+            # Absent means the API default: public access on.
+            problems.append("private environment: body.properties.publicNetworkAccess must be \"Disabled\"")
         return fail(self, *problems) if problems else CheckResult.PASSED
 
 
@@ -172,7 +199,7 @@ class DataBearingPreventDestroy(BaseResourceCheck):
             rtype = value(conf, "type")
             if is_unresolved(rtype):
                 return fail(self, f"azapi_resource type {rtype!r} is an expression: cannot tell whether it holds data")
-            if not (isinstance(rtype, str) and rtype.startswith(AML_REGISTRY_TYPE)):
+            if not (isinstance(rtype, str) and rtype.startswith((AML_REGISTRY_TYPE, AML_WORKSPACE_TYPE))):
                 return CheckResult.UNKNOWN  # not data-bearing: nothing to judge (no record)
         self.evaluated_keys = ["lifecycle/[0]/prevent_destroy"]
         if prevent_destroy(conf):

@@ -83,6 +83,7 @@ class Report:
     storage_outages: int = 0
     devops_outages: int = 0
     warning_lines: int = 0
+    warning_kinds: dict[str, int] = field(default_factory=dict)  # WARNING+ lines by msg (or logger)
     tracebacks: int = 0
     unexpected_failures: int = 0
     max_dequeue_seen: int = 0
@@ -232,6 +233,12 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
                     report.tracebacks += 1
                 if level in ("WARNING", "ERROR", "CRITICAL"):
                     report.warning_lines += 1
+                    parts = line.split("|", 2)
+                    kind = parts[1] if len(parts) > 1 else "?"
+                    if kind == "pipeline_trigger":
+                        with contextlib.suppress(ValueError, IndexError):
+                            kind = json.loads(parts[2])["msg"]
+                    report.warning_kinds[kind] = report.warning_kinds.get(kind, 0) + 1
                 if "|pipeline_trigger|" in line:
                     try:
                         record = json.loads(line.split("|", 2)[2])
@@ -244,5 +251,78 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
             report.unexpected_failures += json.loads(stats.read_text()).get("unexpected", 0)
         report.requests_per_route = dict(Counter(r.route for r in ado.requests))
         report.fault_counts = dict(ado.injected)
+        report.seconds = round(time.monotonic() - started, 1)
+    return report
+
+
+@dataclass
+class SlowReport:
+    events: int
+    deliveries: int
+    slow_seconds: float
+    settle_seconds: float
+    runs: int = 0
+    max_runs_per_event: int = 0
+    run_requests: int = 0
+    max_run_requests_per_event: int = 0
+    lost: int = 0
+    seconds: float = 0.0
+
+
+def run_slow_server(azurite: Azurite, *, events: int, slow_seconds: float, settle_seconds: float = 1.0,
+                    threads: int = 8, timeout: float = 300.0) -> SlowReport:
+    """Worst case of issue 14 item 4: EVERY request to Azure DevOps is answered after the client
+    timeout (and still processed), and every event is delivered twice. One in-process QueueHost."""
+    from trigger_core.runtime import build_trigger
+    from trigger_core.settings import Settings
+
+    from tests.functions.conftest import FakeCredential
+    from tests.functions.queue_host import QueueHost
+
+    started = time.monotonic()
+    with FakeDevOpsServer(organization="example-org", project="example project", list_parameters=True) as ado:
+        ado.add_pipeline(TRAINING, FOLDER)
+        ado.add_pipeline(RELEASE, FOLDER)
+        suffix = uuid.uuid4().hex[:8]
+        queue, poison = azurite.queue(f"slow-{suffix}"), azurite.queue(f"slow-{suffix}-poison")
+        container = azurite.container(f"claims-{suffix}")
+        settings = Settings.from_env(base_env(**{**SETTINGS, "RUN_SETTLE_SECONDS": str(settle_seconds)},
+                                              AZDO_ORG_URL=ado.org_url, IDEMPOTENCY_ACCOUNT_URL=azurite.account_url,
+                                              IDEMPOTENCY_CONTAINER=container.container_name,
+                                              EVENT_QUEUE_NAME=queue.queue_name))
+        trigger = build_trigger(settings, credential=FakeCredential(),
+                                blob_client_options={"connection_verify": azurite.cert}, claim_poll_seconds=0.05)
+        trigger.devops.resolve_pipeline_id(TRAINING, FOLDER)  # resolve before the server turns slow
+        ado.random_faults([(RUN_PIPELINE, 1.0, {"kind": "slow", "seconds": slow_seconds})])
+        distinct = [blob_created(f"landing/slow-{i:05d}/_SUCCESS") for i in range(events)]
+        for event in distinct + distinct:
+            queue.send_message(json.dumps(event))
+        host = QueueHost(queue, poison, trigger.handle_message, visibility_timeout=VISIBILITY_TIMEOUT,
+                         max_dequeue_count=settings.max_dequeue_count, batch_size=8, workers=threads,
+                         processing_visibility=10)
+        deadline = time.monotonic() + timeout
+        idle = [0]
+
+        def drained() -> bool:
+            if time.monotonic() > deadline:
+                return True
+            idle[0] = idle[0] + 1 if queue.get_queue_properties().approximate_message_count == 0 else 0
+            return idle[0] >= 3
+
+        host.run(until=drained, timeout=timeout)
+        host.stop()
+        time.sleep(slow_seconds + 0.5)  # let the last slow requests finish on the server
+        per_event = Counter(r.template_parameters.get("eventId") for r in ado.runs)
+        posts = Counter((r.body or {}).get("templateParameters", {}).get("eventId")
+                        for r in ado.requests_for(RUN_PIPELINE) if isinstance(r.body, dict))
+        report = SlowReport(events=events, deliveries=2 * events, slow_seconds=slow_seconds,
+                            settle_seconds=settle_seconds, runs=len(ado.runs),
+                            max_runs_per_event=max(per_event.values(), default=0),
+                            run_requests=sum(posts.values()), max_run_requests_per_event=max(posts.values(), default=0))
+        poisoned = set()
+        for message in poison.receive_messages(messages_per_page=32, visibility_timeout=60):
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                poisoned.add(json.loads(message.content)["eventId"])
+        report.lost = sum(1 for e in distinct if per_event[e["id"]] == 0 and e["id"] not in poisoned)
         report.seconds = round(time.monotonic() - started, 1)
     return report

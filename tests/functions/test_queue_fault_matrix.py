@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import Azurite
-from .fault_matrix import run_matrix
+from .fault_matrix import run_matrix, run_slow_server
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +44,14 @@ def test_retries_are_bounded_and_bad_messages_end_in_poison_with_a_reason(report
 def test_expected_faults_log_no_traceback(report) -> None:
     assert report.tracebacks == 0
     assert report.unexpected_failures == 0
+
+
+def test_worst_case_every_run_request_answered_after_the_timeout_starts_one_run_per_event(azurite) -> None:
+    """Issue 14 item 4: before, each delivery resent the timed-out request up to MAX_ATTEMPTS times
+    and every request queued a run (15 runs for 3 deliveries)."""
+    if azurite.queue_url is None:
+        pytest.skip("Azurite's queue service is not installed")
+    report = run_slow_server(azurite, events=20, slow_seconds=0.8, settle_seconds=1.0)
+    assert report.lost == 0
+    assert report.runs == 20 and report.max_runs_per_event == 1, report
+    assert report.max_run_requests_per_event == 1, report
