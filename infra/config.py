@@ -53,8 +53,8 @@ TEXT_PATTERN = r"\A[^\x00-\x08\x0b-\x1f\x7f-\x9f]*\Z"  # free text: tabs and new
 # Azure tags (learn.microsoft.com, "Use tags to organize your Azure resources"): names up to 512 characters
 # (128 on storage accounts, which the kit tags, so 128 here) without < > % & \ ? /, values up to 256,
 # at most 50 tags per resource. The kit adds up to 5 of its own (team, env, cost-center, managed-by, network).
-TAG_KEY_PATTERN = r"\A[^<>%&\\?/\x00-\x1f\x7f-\x9f]{1,128}\Z"
-TAG_VALUE_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f]{0,256}\Z"
+TAG_KEY_PATTERN = r"\A[^<>%&\\?/\x00-\x1f\x7f-\x9f\u2028\u2029]{1,128}\Z"
+TAG_VALUE_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f\u2028\u2029]{0,256}\Z"
 KIT_TAGS = 5
 MAX_DEFAULT_TAGS = 50 - KIT_TAGS
 
@@ -132,9 +132,12 @@ class ConfigError(Exception):
 
 
 class Strict(BaseModel):
-    """Base: unknown keys are errors (a typo must not silently fall back to a default)."""
+    """Base: unknown keys are errors (a typo must not silently fall back to a default).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
+    Strict types: no coercion, so `max_nodes: "4\\n"` or `max_nodes: yes` is an error, not 4 or 1.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re", strict=True)
 
 
 # ---------------------------------------------------------------- platform.yaml
@@ -586,6 +589,8 @@ def _fix_for(err: dict[str, Any]) -> tuple[str, str]:
             _, problem, fix = text.split("|", 2)
             return problem, fix
         return text[:200], "correct the value"
+    if kind == "invalid_key":  # a mapping key YAML read as a boolean, number or null (`on:`, `1:`, `~:`)
+        return f"key {show(value)} is not text", _YAML_HINT.get(type(value), "quote the key")
     if kind == "extra_forbidden":
         key = err["loc"][-1] if err["loc"] else None
         if not isinstance(key, str):
@@ -598,6 +603,8 @@ def _fix_for(err: dict[str, Any]) -> tuple[str, str]:
         return f"invalid value {show(value)}", _PATTERN_FIXES.get(pattern, f"match the pattern {pattern}")
     if kind in ("literal_error", "enum"):
         return f"invalid value {show(value)}", f"use {ctx.get('expected')}"
+    if kind in ("int_type", "int_parsing") and isinstance(value, str):
+        return f"expected a whole number, got {show(value)}", "write the number without quotes"
     if kind == "string_type" and type(value) in _YAML_HINT:
         return f"expected text, got {show(value)}", _YAML_HINT[type(value)]
     if kind in ("string_too_long", "too_long"):
@@ -609,7 +616,7 @@ def _lines(path: Path, exc: ValidationError) -> list[str]:
     out = []
     errors = exc.errors(include_url=False)
     for err in errors[:MAX_ERRORS_PER_FILE]:
-        loc = tuple(err["loc"])
+        loc = tuple(err["loc"])[:-1] if err["type"] == "invalid_key" else tuple(err["loc"])
         problem, fix = _fix_for(err)
         text = str((err.get("ctx") or {}).get("error", ""))
         if text.startswith("@"):  # our validators name their own field, relative to loc ("@|" = this field)

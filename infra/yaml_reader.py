@@ -147,7 +147,8 @@ def parse(text: str) -> Any:
         if node is None:
             return None
         if _expanded_size(node, {}) > MAX_NODES:
-            raise _Limits(f"expands to more than {MAX_NODES:,} values (too many aliases)", node.start_mark)
+            raise _Limits(f"has more than {MAX_NODES:,} values once aliases are expanded (a team file has a few "
+                          "hundred)", node.start_mark)
         return loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
@@ -155,7 +156,8 @@ def parse(text: str) -> Any:
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         limit = isinstance(e, _Limits)
         raise ReadError(where, problem[:200] if limit else f"not valid YAML ({problem[:200]})",
-                        "simplify the YAML there" if limit else "correct the YAML syntax there") from None
+                        "simplify the YAML there (fewer aliases, keys or nesting)" if limit else
+                        "correct the YAML syntax there") from None
     except RecursionError:
         raise ReadError("(top)", "nested too deeply", "simplify the YAML") from None
     finally:

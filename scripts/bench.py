@@ -559,7 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.worker:
         return _worker_main(args)
-    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    try:
+        sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    except ValueError:
+        sizes = ()  # not a list of integers: the same one-line usage error as below
     if 1 not in sizes or any(n < 1 for n in sizes):
         print("error: --sizes must include 1 (the selected stack is t001-dev) and be positive", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -13,11 +13,13 @@ runs, so `mlops-kit validate` and `--help` stay fast: neither starts the jsii ru
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -331,6 +333,12 @@ app.command("scan")(scan_command)
 DEBUG_FLAG, DEBUG_VAR = "--debug", "MLOPS_KIT_DEBUG"
 
 
+@functools.cache
+def _click_command() -> click.Command:
+    """The click command typer builds from `app` (built once: in-process callers such as the fuzz test reuse it)."""
+    return typer.main.get_command(app)
+
+
 def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
     """Remove `--debug` (anywhere before a `--`); the rest is passed on unchanged."""
     end = argv.index("--") if "--" in argv else len(argv)
@@ -343,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     debug = debug or os.environ.get(DEBUG_VAR, "") not in ("", "0")
     try:
-        rc = app(args=args, standalone_mode=False, prog_name="mlops-kit")
+        rc = _click_command().main(args=args, standalone_mode=False, prog_name="mlops-kit")
     except typer.TyperException as e:  # click's usage errors, as vendored by typer
         ctx = getattr(e, "ctx", None)
         if type(e).__name__ == "NoArgsIsHelpError":
