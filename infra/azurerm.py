@@ -15,8 +15,10 @@ from cdktf_cdktf_provider_azurerm.eventgrid_system_topic_event_subscription impo
     EventgridSystemTopicEventSubscriptionAdvancedFilterStringIn,
     EventgridSystemTopicEventSubscriptionAzureFunctionEndpoint,
     EventgridSystemTopicEventSubscriptionDeadLetterIdentity,
+    EventgridSystemTopicEventSubscriptionDeliveryIdentity,
     EventgridSystemTopicEventSubscriptionRetryPolicy,
     EventgridSystemTopicEventSubscriptionStorageBlobDeadLetterDestination,
+    EventgridSystemTopicEventSubscriptionStorageQueueEndpoint,
     EventgridSystemTopicEventSubscriptionSubjectFilter,
 )
 from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
@@ -72,6 +74,7 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccountShareProperties,
     StorageAccountSharePropertiesCorsRule,
 )
+from cdktf_cdktf_provider_azurerm.storage_blob import StorageBlob
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
 from cdktf_cdktf_provider_azurerm.storage_management_policy import (
     StorageManagementPolicy,
@@ -80,6 +83,7 @@ from cdktf_cdktf_provider_azurerm.storage_management_policy import (
     StorageManagementPolicyRuleActionsBaseBlob,
     StorageManagementPolicyRuleFilters,
 )
+from cdktf_cdktf_provider_azurerm.storage_queue import StorageQueue
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
 __all__ = [
@@ -124,12 +128,14 @@ __all__ = [
     "StorageAccountNetworkRules",
     "StorageAccountShareProperties",
     "StorageAccountSharePropertiesCorsRule",
+    "StorageBlob",
     "StorageContainer",
     "StorageManagementPolicy",
     "StorageManagementPolicyRule",
     "StorageManagementPolicyRuleActions",
     "StorageManagementPolicyRuleActionsBaseBlob",
     "StorageManagementPolicyRuleFilters",
+    "StorageQueue",
     "UserAssignedIdentity",
     "EventgridSystemTopic",
     "EventgridSystemTopicIdentity",
@@ -138,8 +144,10 @@ __all__ = [
     "EventgridSystemTopicEventSubscriptionAdvancedFilterStringIn",
     "EventgridSystemTopicEventSubscriptionAzureFunctionEndpoint",
     "EventgridSystemTopicEventSubscriptionDeadLetterIdentity",
+    "EventgridSystemTopicEventSubscriptionDeliveryIdentity",
     "EventgridSystemTopicEventSubscriptionRetryPolicy",
     "EventgridSystemTopicEventSubscriptionStorageBlobDeadLetterDestination",
+    "EventgridSystemTopicEventSubscriptionStorageQueueEndpoint",
     "EventgridSystemTopicEventSubscriptionSubjectFilter",
     "FunctionAppFlexConsumption",
     "FunctionAppFlexConsumptionIdentity",

@@ -41,6 +41,11 @@ RULES: dict[str, NameRule] = {
     "function_storage": NameRule(
         "storage account (trigger function)", "stfn", 3, 24, r"[a-z0-9]+", compact=True, globally_unique=True
     ),
+    # Code packages of the trigger function (Flex deployment storage); 4 letters like "stfn", so a
+    # team whose names fit today still fits.
+    "package_storage": NameRule(
+        "storage account (function code packages)", "stpk", 3, 24, r"[a-z0-9]+", compact=True, globally_unique=True
+    ),
     "ml_workspace": NameRule("Azure ML workspace", "mlw", 3, 33, r"[a-zA-Z0-9][a-zA-Z0-9_-]*"),
     "ml_registry": NameRule("Azure ML registry", "mlr", 3, 33, r"[a-zA-Z0-9][a-zA-Z0-9_-]*", globally_unique=True),
     "user_assigned_identity": NameRule("managed identity", "id", 3, 128, r"[a-zA-Z0-9][a-zA-Z0-9_-]*"),

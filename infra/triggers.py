@@ -1,62 +1,72 @@
-"""Event flow of one environment: Event Grid -> the `pipeline_trigger` function -> Azure DevOps runs.
+"""Event flow of one environment: Event Grid -> Storage queue -> the `pipeline_trigger` function -> Azure DevOps runs.
 
 - Data lake (system topic `Microsoft.Storage.StorageAccounts`): `BlobCreated` of the marker file
   (`<filesystem>/<prefix>...<marker_suffix>`, default `_SUCCESS`) after a committed write starts the
   training pipeline: a 10,000-file upload followed by one marker starts one run.
 - Azure ML workspace (system topic `Microsoft.MachineLearningServices.Workspaces`):
-  `ModelRegistered` starts the release pipeline.
-- Both subscriptions retry (`team.triggers`) and dead-letter to the lake's `eventgrid-deadletter`
-  container, written by the topic's own managed identity (Storage Blob Data Contributor on that
-  one container, nothing else). docs/event-flow.md explains how to replay dead-lettered events.
+  `ModelRegistered` of the team's model (`<team>-model`) starts the release pipeline.
+- Both subscriptions deliver into the queue `pipeline-events` of the function's own storage account
+  with the topic's managed identity, retry (`team.triggers`) and dead-letter to the lake's
+  `eventgrid-deadletter` container (infra/event_grid.py). The function is queue-triggered; after
+  `maxDequeueCount` (host.json) a message lands in `pipeline-events-poison`. docs/event-flow.md
+  explains replay.
 
-The function app runs on Flex Consumption with a user-assigned identity (the Azure DevOps stack
-finds it by name and entitles it in the organization). It reaches its own storage by identity
-(shared keys are off), and its app settings are exactly the settings the function reads
-(functions/pipeline_trigger/trigger_core/settings.py) plus the host's identity-based storage
-settings: no key, SAS or secret.
+The function app runs on Flex Consumption (infra/function_app.py: the site through azapi, its code
+deployed in the same apply) with a user-assigned identity (the Azure DevOps stack finds it by name
+and entitles it in the organization). It reaches its storage by identity (shared keys are off), and
+its app settings are exactly the settings the function reads
+(functions/pipeline_trigger/trigger_core/settings.py) plus the host's identity-based settings: no
+key, SAS, connection string with a secret.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from constructs import Construct
 
 from infra import azurerm as az
+from infra.event_grid import (  # noqa: F401  (re-exported: the tests and docs name them here)
+    BLOB_CREATED,
+    COMMITTED_WRITE_APIS,
+    MODEL_REGISTERED,
+    QUEUE_MESSAGE_TTL_SECONDS,
+    EventGrid,
+    EventGridProps,
+)
+from infra.function_app import DEFAULT_MAX_INSTANCES, FlexFunctionApp, FlexFunctionAppProps
 from infra.interfaces import PrivateLink, diagnostics, private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import suppress
 
 FUNCTION_NAME = "pipeline_trigger"
-DEPLOYMENT_CONTAINER = "app-package"
 IDEMPOTENCY_CONTAINER = "trigger-idempotency"
-# Event Grid stops redelivering after event_time_to_live (at most 24 h): claims older than this
-# protect nothing, and a lifecycle rule deletes them.
+# The queue contract with functions/pipeline_trigger (function_app.py: `%EVENT_QUEUE_NAME%`,
+# connection "EventQueue", poison queue `%EVENT_QUEUE_NAME%-poison`).
+EVENT_QUEUE = "pipeline-events"
+POISON_QUEUE = f"{EVENT_QUEUE}-poison"
+EVENT_QUEUE_CONNECTION = "EventQueue"
+# A queued event expires after QUEUE_MESSAGE_TTL_SECONDS (7 days); claims are kept as long, so a
+# message never outlives the claim its first processing wrote, and a lifecycle rule deletes them.
 CLAIM_RETENTION_DAYS = 7
-PYTHON_VERSION = "3.11"
-BLOB_CREATED = "Microsoft.Storage.BlobCreated"
-MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
-# The REST calls after which a BlobCreated event means "the file is fully committed" on the lake
-# (Event Grid docs, "Azure Blob Storage as an Event Grid source"). Left out: CreateFile (ADLS
-# creates the file empty, before its data is flushed) and CopyBlob (on hierarchical-namespace
-# accounts its event fires when the copy starts, not when it completes). Same list as the
-# function's own check (trigger_core.settings.COMMITTED_WRITE_APIS; tests/triggers compares them).
-COMMITTED_WRITE_APIS = ("FlushWithClose", "PutBlockList", "PutBlob")
 # Host storage by identity (Functions docs, "identity-based connections"): names, not credentials.
 HOST_STORAGE_SETTINGS = ("AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential",
                          "AzureWebJobsStorage__clientId")
+APPINSIGHTS_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 APPINSIGHTS_AUTH_SETTING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
 
 
 @dataclass(frozen=True)
 class PipelineTriggersProps:
     resource_group_name: str
+    resource_group_id: str
     location: str
     # names (infra/naming.py)
     function_app_name: str
     plan_name: str
     storage_name: str
+    package_storage_name: str
     identity_name: str
     lake_topic_name: str
     ml_topic_name: str
@@ -66,11 +76,12 @@ class PipelineTriggersProps:
     training_filesystem: str
     training_prefix: str
     marker_suffix: str
+    model_name: str  # the name model-ci/training register (`<team>-model`): only its events start a release
     # delivery
     max_delivery_attempts: int
     event_ttl_minutes: int
     dead_letter_container_name: str
-    dead_letter_container_id: str  # resource manager id of the container (role scope)
+    dead_letter_container_id: str  # ARM id of the container (role scope)
     # Azure DevOps
     environment_name: str  # the kit environment this function serves (passed to both pipelines)
     devops_org_url: str
@@ -87,22 +98,11 @@ class PipelineTriggersProps:
     private: bool
     private_link: PrivateLink | None = None
     function_subnet_id: str | None = None  # outbound VNet integration (required in private mode)
-    # Path of the code package (a zip; the stack makes it a TerraformAsset). None: no code deployed.
+    # The code package (a zip; the stack makes it a TerraformAsset) and its content hash. None: no code.
     package_path: str | None = None
-    maximum_instance_count: int = 10
-
-
-def event_grid_only() -> dict:
-    """site_config arguments: inbound only from Event Grid; the deployment (Kudu) endpoint closed."""
-    return {
-        "ip_restriction_default_action": "Deny",
-        "ip_restriction": [
-            az.FunctionAppFlexConsumptionSiteConfigIpRestriction(
-                name="event-grid", priority=100, action="Allow", service_tag="AzureEventGrid"
-            )
-        ],
-        "scm_ip_restriction_default_action": "Deny",
-    }
+    package_hash: str | None = None
+    maximum_instance_count: int = DEFAULT_MAX_INSTANCES
+    tags: Mapping[str, str] = field(default_factory=dict)  # azapi resources are not reached by the tagging aspect
 
 
 class PipelineTriggers(Construct):
@@ -111,25 +111,29 @@ class PipelineTriggers(Construct):
         p = props
         law = p.log_analytics_workspace_id
 
-        # ------------------------------------------------------------ function app
+        # ------------------------------------------------------------ identity and storage
         self.identity = az.UserAssignedIdentity(
             self, "identity", name=p.identity_name, resource_group_name=p.resource_group_name, location=p.location
         )
+        # Private mode: selected networks (default Deny, AzureServices bypass), so that Event Grid,
+        # a trusted service with a managed identity, can write to the queue; the app itself goes
+        # through the private endpoints below (infra/storage.py, `trusted_services`).
         self.storage = secure_storage_account(
             self,
             "storage",
             SecureStorageProps(
-                name=p.storage_name, resource_group_name=p.resource_group_name, location=p.location, private=p.private
+                name=p.storage_name, resource_group_name=p.resource_group_name, location=p.location, private=p.private,
+                trusted_services=p.private,
             ),
-        )
-        self.deployment_container = az.StorageContainer(
-            self, "deployment_container", name=DEPLOYMENT_CONTAINER, storage_account_id=self.storage.id,
-            container_access_type="private",
         )
         self.idempotency_container = az.StorageContainer(
             self, "idempotency_container", name=IDEMPOTENCY_CONTAINER, storage_account_id=self.storage.id,
             container_access_type="private",
         )
+        # Queues through Resource Manager: `storage_account_id` makes azurerm 4.55 use the
+        # queueServices API, never the queue data plane (storage_queue_resource.go).
+        self.event_queue = az.StorageQueue(self, "event_queue", name=EVENT_QUEUE, storage_account_id=self.storage.id)
+        self.poison_queue = az.StorageQueue(self, "poison_queue", name=POISON_QUEUE, storage_account_id=self.storage.id)
         az.StorageManagementPolicy(
             self, "claims_cleanup", storage_account_id=self.storage.id,
             rule=[az.StorageManagementPolicyRule(
@@ -144,195 +148,106 @@ class PipelineTriggers(Construct):
                 ),
             )],
         )
-        suppress(self.storage, "CKV_MLK_6", "holds no data worth keeping: the code package (rebuilt at every synth), "
-                 "the Functions host's locks and keys, and event claims that only matter while Event Grid retries; "
-                 "a destroy loses nothing the kit cannot recreate, so it is not protected like the lake")
-        for container in (self.deployment_container, self.idempotency_container):
-            suppress(container, "CKV2_AZURE_21", "blob reads, writes and deletes of the function storage go to Log "
-                     "Analytics through the account's diagnostic setting (blobServices/default, category group "
-                     "allLogs); the check only recognises classic Storage Analytics")
-        uai = self.identity.principal_id
-        # Flex Consumption reads its package and keeps its host state (locks, keys) in this account.
-        storage_owner = role(
-            self, "function_storage_owner", scope_id=self.storage.id, role_name="Storage Blob Data Owner",
-            principal_id=uai, principal_type="ServicePrincipal",
-            description="trigger function: deployment package and host storage",
-        )
-        idempotency_writer = role(
-            self, "function_idempotency", scope_id=self.idempotency_container.resource_manager_id,
-            role_name="Storage Blob Data Contributor", principal_id=uai, principal_type="ServicePrincipal",
-            description="trigger function: event claims (idempotency)",
-        )
-        grants = [storage_owner, idempotency_writer]
-        if p.app_insights_local_auth_disabled:
-            grants.append(role(
-                self, "function_telemetry", scope_id=p.app_insights_id, role_name="Monitoring Metrics Publisher",
-                principal_id=uai, principal_type="ServicePrincipal", description="trigger function: telemetry",
-            ))
+        suppress(self.storage, "CKV_MLK_6", "holds no data worth keeping: the Functions host's locks and keys, "
+                 "event claims that only matter while an event can be redelivered, and queued events that Event "
+                 "Grid's dead-letter and replay cover; a destroy loses nothing the kit cannot recreate")
+        suppress(self.storage, "CKV_AZURE_33", "queue requests go to Log Analytics through the account's diagnostic "
+                 "setting (queueServices/default, category group allLogs); classic queue_properties logging is "
+                 "written on the queue data plane, which the kit keeps azurerm off (stacks/providers.py)")
+        suppress(self.idempotency_container, "CKV2_AZURE_21", "blob reads, writes and deletes of the function storage "
+                 "go to Log Analytics through the account's diagnostic setting (blobServices/default, category group "
+                 "allLogs); the check only recognises classic Storage Analytics")
 
+        # ------------------------------------------------------------ roles of the function identity
+        uai = self.identity.principal_id
+
+        def grant(key: str, scope_id: str, role_name: str, what: str) -> az.RoleAssignment:
+            return role(self, key, scope_id=scope_id, role_name=role_name, principal_id=uai,
+                        principal_type="ServicePrincipal", description=f"trigger function: {what}")
+
+        grants = [
+            # AzureWebJobsStorage by identity: the host keeps locks and keys in blobs.
+            grant("function_storage_owner", self.storage.id, "Storage Blob Data Owner", "host storage"),
+            grant("function_idempotency", self.idempotency_container.id, "Storage Blob Data Contributor",
+                  "event claims (idempotency)"),
+            # Queue trigger (Functions docs, queue bindings, identity-based connections): read the
+            # queue's metadata (scaling) and peek, receive and delete its messages.
+            grant("function_queue_reader", self.event_queue.id, "Storage Queue Data Reader", "event queue metadata"),
+            grant("function_queue_processor", self.event_queue.id, "Storage Queue Data Message Processor",
+                  "receive and delete events"),
+            # Poison queue: the function's output binding and the host write failed messages there
+            # (and may create it if missing); replay reads and deletes them.
+            grant("function_poison_queue", self.poison_queue.id, "Storage Queue Data Contributor", "poison queue"),
+        ]
+        if p.app_insights_local_auth_disabled:
+            grants.append(grant("function_telemetry", p.app_insights_id, "Monitoring Metrics Publisher", "telemetry"))
+
+        # ------------------------------------------------------------ the function app
         self.plan = az.ServicePlan(
             self, "plan", name=p.plan_name, resource_group_name=p.resource_group_name, location=p.location,
             os_type="Linux", sku_name="FC1",
         )
         suppress(self.plan, "CKV_AZURE_212", "Flex Consumption (FC1): the platform allocates instances per execution "
-                 "and scales from zero, so a plan worker count does not apply; Event Grid retries a failed delivery")
+                 "and scales from zero, so a plan worker count does not apply; queued events wait for an instance")
         suppress(self.plan, "CKV_AZURE_225", "Flex Consumption (FC1): zone_balancing_enabled is an App Service plan "
-                 "setting for dedicated workers; a lost delivery is retried by Event Grid for up to the event TTL "
-                 "and then dead-lettered, never dropped")
-        self.function_settings = function_settings(p, self.identity.client_id, self.storage.primary_blob_endpoint)
-        host_settings = {
-            "AzureWebJobsStorage__accountName": self.storage.name,
-            "AzureWebJobsStorage__credential": "managedidentity",
-            "AzureWebJobsStorage__clientId": self.identity.client_id,
-        }
-        if p.app_insights_local_auth_disabled:
-            host_settings[APPINSIGHTS_AUTH_SETTING] = f"ClientId={self.identity.client_id};Authorization=AAD"
-        deploys_code = p.package_path is not None and not p.private
-        self.app = az.FunctionAppFlexConsumption(
+                 "setting for dedicated workers; an event whose processing is lost stays in the queue and is "
+                 "delivered again, never dropped")
+        self.function_settings = function_settings(
+            p, self.identity.client_id, self.storage.primary_blob_endpoint, self.storage.primary_queue_endpoint
+        )
+        self.app_settings = {**self.function_settings, **host_settings(p, self.storage.name, self.identity.client_id)}
+        self.function_app = FlexFunctionApp(
             self,
             "function_app",
-            name=p.function_app_name,
-            resource_group_name=p.resource_group_name,
-            location=p.location,
-            service_plan_id=self.plan.id,
-            runtime_name="python",
-            runtime_version=PYTHON_VERSION,
-            maximum_instance_count=p.maximum_instance_count,
-            instance_memory_in_mb=2048,
-            identity=az.FunctionAppFlexConsumptionIdentity(type="UserAssigned", identity_ids=[self.identity.id]),
-            storage_container_type="blobContainer",
-            storage_container_endpoint=f"{self.storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}",
-            storage_authentication_type="UserAssignedIdentity",
-            storage_user_assigned_identity_id=self.identity.id,
-            https_only=True,
-            # Event Grid cannot deliver through a private endpoint, so the app keeps a public
-            # endpoint; in private mode its access restrictions admit only the AzureEventGrid
-            # service tag, and outbound traffic leaves through the team's VNet.
-            public_network_access_enabled=True,
-            virtual_network_subnet_id=p.function_subnet_id if p.private else None,
-            client_certificate_enabled=False,
-            # azurerm 4.55 pushes `zip_deploy_file` to the app's Kudu endpoint with the site's
-            # publishing credentials, so basic publishing auth stays on only while it deploys code.
-            # In private mode Kudu admits no one from outside the network: the package is deployed
-            # from inside it (docs/event-flow.md), and Terraform deploys no code.
-            webdeploy_publish_basic_authentication_enabled=deploys_code,
-            zip_deploy_file=p.package_path if deploys_code else None,
-            site_config=az.FunctionAppFlexConsumptionSiteConfig(
-                application_insights_connection_string=p.app_insights_connection_string,
-                minimum_tls_version="1.2",
-                scm_minimum_tls_version="1.2",
-                http2_enabled=True,
-                remote_debugging_enabled=False,
-                **(event_grid_only() if p.private else {}),
+            FlexFunctionAppProps(
+                name=p.function_app_name, resource_group_id=p.resource_group_id,
+                resource_group_name=p.resource_group_name, location=p.location, plan_id=self.plan.id,
+                identity_id=self.identity.id, identity_principal_id=uai, package_storage_name=p.package_storage_name,
+                app_settings=self.app_settings, tags=p.tags, private=p.private,
+                subnet_id=p.function_subnet_id if p.private else None, private_link=p.private_link,
+                package_path=p.package_path, package_hash=p.package_hash,
+                maximum_instance_count=p.maximum_instance_count,
+                depends_on=[*grants, self.event_queue, self.poison_queue],
             ),
-            app_settings={**self.function_settings, **host_settings},
-            # The package is fetched by identity at deploy time: the roles must exist first.
-            depends_on=grants,
         )
-        diagnostics(self, "function_diagnostics", target_resource_id=self.app.id, log_analytics_workspace_id=law)
-        diagnostics(
-            self, "storage_diagnostics", target_resource_id=f"{self.storage.id}/blobServices/default",
-            log_analytics_workspace_id=law, metric_category="Transaction",
-        )
+        self.site = self.function_app.site
+        diagnostics(self, "function_diagnostics", target_resource_id=self.site.id, log_analytics_workspace_id=law)
+        for service in ("blob", "queue"):
+            diagnostics(
+                self, "storage_diagnostics" if service == "blob" else "storage_queue_diagnostics",
+                target_resource_id=f"{self.storage.id}/{service}Services/default",
+                log_analytics_workspace_id=law, metric_category="Transaction",
+            )
         if p.private_link:
-            private_endpoint(
-                self, "function_endpoint", link=p.private_link, name=f"pep-{p.function_app_name}",
-                resource_id=self.app.id, subresource="sites",
-            )
-            private_endpoint(
-                self, "storage_blob_endpoint", link=p.private_link, name=f"pep-{p.storage_name}-blob",
-                resource_id=self.storage.id, subresource="blob",
-            )
+            # Outbound only: the app reaches its storage through these; nothing reaches the app.
+            for service in ("blob", "queue"):
+                private_endpoint(
+                    self, f"storage_{service}_endpoint", link=p.private_link, name=f"pep-{p.storage_name}-{service}",
+                    resource_id=self.storage.id, subresource=service,
+                )
 
         # ------------------------------------------------------------ Event Grid
-        function_id = f"{self.app.id}/functions/{FUNCTION_NAME}"
-        self.lake_topic, lake_dead_letter = self._topic(
-            "lake", p.lake_topic_name, "Microsoft.Storage.StorageAccounts", p.data_lake_id, p
-        )
-        self.ml_topic, ml_dead_letter = self._topic(
-            "ml", p.ml_topic_name, "Microsoft.MachineLearningServices.Workspaces", p.workspace_id, p
-        )
-        prefix = p.training_prefix
-        self.training_subscription = self._subscription(
-            "training_data",
-            "training-data-ready",
-            self.lake_topic,
-            lake_dead_letter,
-            function_id,
-            p,
-            included_event_types=[BLOB_CREATED],
-            subject_filter=az.EventgridSystemTopicEventSubscriptionSubjectFilter(
-                subject_begins_with=f"/blobServices/default/containers/{p.training_filesystem}/blobs/{prefix}",
-                subject_ends_with=p.marker_suffix,
-                case_sensitive=True,  # ADLS paths are case-sensitive: `_success` is not the marker
-            ),
-            advanced_filter=az.EventgridSystemTopicEventSubscriptionAdvancedFilter(
-                string_in=[
-                    az.EventgridSystemTopicEventSubscriptionAdvancedFilterStringIn(
-                        key="data.api", values=list(COMMITTED_WRITE_APIS)
-                    )
-                ]
-            ),
-        )
-        self.model_subscription = self._subscription(
-            "model_registered", "model-registered", self.ml_topic, ml_dead_letter, function_id, p,
-            included_event_types=[MODEL_REGISTERED],
-        )
-
-    def _topic(
-        self, key: str, name: str, topic_type: str, source_id: str, p: PipelineTriggersProps
-    ) -> tuple[az.EventgridSystemTopic, az.RoleAssignment]:
-        topic = az.EventgridSystemTopic(
-            self, f"{key}_topic", name=name, resource_group_name=p.resource_group_name, location=p.location,
-            topic_type=topic_type, source_resource_id=source_id,
-            identity=az.EventgridSystemTopicIdentity(type="SystemAssigned"),
-        )
-        # Dead-lettering writes with the topic's identity: contributor on the dead-letter container only.
-        dead_letter = role(
-            self, f"{key}_topic_dead_letter", scope_id=p.dead_letter_container_id,
-            role_name="Storage Blob Data Contributor", principal_id=topic.identity.principal_id,
-            principal_type="ServicePrincipal", description=f"{key} events that could not be delivered",
-        )
-        diagnostics(
-            self, f"{key}_topic_diagnostics", target_resource_id=topic.id,
-            log_analytics_workspace_id=p.log_analytics_workspace_id,
-        )
-        return topic, dead_letter
-
-    def _subscription(
-        self,
-        key: str,
-        name: str,
-        topic: az.EventgridSystemTopic,
-        dead_letter: az.RoleAssignment,
-        function_id: str,
-        p: PipelineTriggersProps,
-        **filters,
-    ) -> az.EventgridSystemTopicEventSubscription:
-        return az.EventgridSystemTopicEventSubscription(
+        self.events = EventGrid(
             self,
-            f"{key}_subscription",
-            name=name,
-            system_topic=topic.name,
-            resource_group_name=p.resource_group_name,
-            event_delivery_schema="EventGridSchema",
-            azure_function_endpoint=az.EventgridSystemTopicEventSubscriptionAzureFunctionEndpoint(
-                function_id=function_id, max_events_per_batch=1
+            EventGridProps(
+                resource_group_name=p.resource_group_name, location=p.location, lake_topic_name=p.lake_topic_name,
+                ml_topic_name=p.ml_topic_name, data_lake_id=p.data_lake_id, workspace_id=p.workspace_id,
+                training_filesystem=p.training_filesystem, training_prefix=p.training_prefix,
+                marker_suffix=p.marker_suffix, model_name=p.model_name,
+                max_delivery_attempts=p.max_delivery_attempts, event_ttl_minutes=p.event_ttl_minutes,
+                dead_letter_container_name=p.dead_letter_container_name,
+                dead_letter_container_id=p.dead_letter_container_id, queue_account_id=self.storage.id,
+                queue_name=self.event_queue.name, queue_id=self.event_queue.id, log_analytics_workspace_id=law,
             ),
-            retry_policy=az.EventgridSystemTopicEventSubscriptionRetryPolicy(
-                max_delivery_attempts=p.max_delivery_attempts, event_time_to_live=p.event_ttl_minutes
-            ),
-            storage_blob_dead_letter_destination=az.EventgridSystemTopicEventSubscriptionStorageBlobDeadLetterDestination(
-                storage_account_id=p.data_lake_id, storage_blob_container_name=p.dead_letter_container_name
-            ),
-            dead_letter_identity=az.EventgridSystemTopicEventSubscriptionDeadLetterIdentity(type="SystemAssigned"),
-            # Dead-lettering must work from the first event on.
-            depends_on=[dead_letter],
-            **filters,
         )
+        self.lake_topic, self.ml_topic = self.events.lake_topic, self.events.ml_topic
+        self.training_subscription = self.events.training_subscription
+        self.model_subscription = self.events.model_subscription
 
 
-def function_settings(p: PipelineTriggersProps, client_id: str, blob_endpoint: str) -> Mapping[str, str]:
+def function_settings(
+    p: PipelineTriggersProps, client_id: str, blob_endpoint: str, queue_endpoint: str
+) -> Mapping[str, str]:
     """The settings functions/pipeline_trigger reads (its REQUIRED_SETTINGS plus the optional ones the kit sets)."""
     return {
         "AZDO_ORG_URL": p.devops_org_url.rstrip("/"),
@@ -347,4 +262,25 @@ def function_settings(p: PipelineTriggersProps, client_id: str, blob_endpoint: s
         "TRAINING_PATH_PREFIX": p.training_prefix,
         "MARKER_SUFFIX": p.marker_suffix,
         "ENVIRONMENT_NAME": p.environment_name,
+        "MODEL_NAME": p.model_name,
+        # The queue trigger's identity-based connection "EventQueue" (read by the Functions host).
+        "EVENT_QUEUE_NAME": EVENT_QUEUE,
+        f"{EVENT_QUEUE_CONNECTION}__queueServiceUri": queue_endpoint,
+        f"{EVENT_QUEUE_CONNECTION}__credential": "managedidentity",
+        f"{EVENT_QUEUE_CONNECTION}__clientId": client_id,
     }
+
+
+def host_settings(p: PipelineTriggersProps, storage_name: str, client_id: str) -> dict[str, str]:
+    """The Functions host's own settings: storage by identity, telemetry (Entra auth when local auth is off)."""
+    settings = {
+        "AzureWebJobsStorage__accountName": storage_name,
+        "AzureWebJobsStorage__credential": "managedidentity",
+        "AzureWebJobsStorage__clientId": client_id,
+        # Ingestion endpoint and instrumentation key: an identifier, "not considered a security token or
+        # key" (Application Insights docs, "Connection strings"); with local auth off, ingestion needs Entra.
+        APPINSIGHTS_SETTING: p.app_insights_connection_string,
+    }
+    if p.app_insights_local_auth_disabled:
+        settings[APPINSIGHTS_AUTH_SETTING] = f"ClientId={client_id};Authorization=AAD"
+    return settings

@@ -123,19 +123,32 @@ class DataLakeEntraOnly(BaseResourceCheck):
         return fail(self, *problems) if problems else CheckResult.PASSED
 
 
+SITE_TYPE = "Microsoft.Web/sites@"
+
+
 class FunctionAppHttpsOnly(BaseResourceCheck):
-    """CKV_MLK_4: function apps refuse plain HTTP."""
+    """CKV_MLK_4: function apps refuse plain HTTP (azurerm apps, and `Microsoft.Web/sites` through azapi)."""
 
     def __init__(self) -> None:
         super().__init__(
-            name="Function app: https_only = true",
+            name="Function app: https_only = true (azapi Microsoft.Web/sites: properties.httpsOnly = true)",
             id="CKV_MLK_4",
             categories=(CheckCategories.NETWORKING,),
-            supported_resources=("azurerm_function_app_flex_consumption", "azurerm_linux_function_app"),
+            supported_resources=("azurerm_function_app_flex_consumption", "azurerm_linux_function_app", "azapi_resource"),
             guideline=guideline("CKV_MLK_4"),
         )
 
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> CheckResult:
+        if self.entity_type == "azapi_resource":
+            rtype = value(conf, "type")
+            if is_unresolved(rtype):
+                return fail(self, f"azapi_resource type {rtype!r} is an expression: cannot tell whether it is a site")
+            if not (isinstance(rtype, str) and rtype.startswith(SITE_TYPE)):
+                return CheckResult.UNKNOWN  # not a site: nothing to judge (no record)
+            self.evaluated_keys = ["body/[0]/properties/[0]/httpsOnly"]
+            if is_true(value(block(block(conf, "body"), "properties"), "httpsOnly")):  # API default: false
+                return CheckResult.PASSED
+            return fail(self, "body.properties.httpsOnly must be true (the API default is false)")
         self.evaluated_keys = ["https_only"]
         if is_true(value(conf, "https_only")):  # provider default: false
             return CheckResult.PASSED

@@ -17,6 +17,7 @@ from infra.model_registry import RegistryAccess, registry_access_props, registry
 from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
 from infra.pipelines import pipeline_folder, pipeline_name
+from infra.tags import standard_tags
 from infra.triggers import PipelineTriggers, PipelineTriggersProps
 from stacks.backend import use_backend
 from stacks.function_package import function_package_asset
@@ -149,15 +150,18 @@ class EnvironmentStack(TerraformStack):
             ),
         )
         training = team.triggers.training
+        package = function_package_asset(self)
         PipelineTriggers(
             self,
             "triggers",
             PipelineTriggersProps(
                 resource_group_name=rg.name,
+                resource_group_id=rg.id,
                 location=location,
                 function_app_name=names.name("function_app"),
                 plan_name=names.name("app_service_plan"),
                 storage_name=names.name("function_storage"),
+                package_storage_name=names.name("package_storage"),
                 identity_name=names.name("user_assigned_identity", "trigger"),
                 lake_topic_name=names.name("eventgrid_system_topic", "lake"),
                 ml_topic_name=names.name("eventgrid_system_topic", "ml"),
@@ -166,10 +170,11 @@ class EnvironmentStack(TerraformStack):
                 training_filesystem=training.filesystem,
                 training_prefix=training.prefix,
                 marker_suffix=training.marker_suffix,
+                model_name=f"{team.name}-model",  # what model-ci/training register (`@@team@@-model`)
                 max_delivery_attempts=team.triggers.max_delivery_attempts,
                 event_ttl_minutes=team.triggers.event_ttl_minutes,
                 dead_letter_container_name=lake.dead_letter.name,
-                dead_letter_container_id=lake.dead_letter.resource_manager_id,
+                dead_letter_container_id=lake.dead_letter.id,
                 environment_name=env,
                 devops_org_url=org.platform.devops.organization_url,
                 devops_project=team.project_name,
@@ -183,7 +188,12 @@ class EnvironmentStack(TerraformStack):
                 private=cfg.private,
                 private_link=link,
                 function_subnet_id=cfg.network.function_subnet_id,
-                package_path=function_package_asset(self),
+                package_path=package.path if package else None,
+                package_hash=package.content_hash if package else None,
+                tags=standard_tags(
+                    team=team.name, env=env, cost_center=team.cost_center, defaults=org.platform.default_tags,
+                    network=cfg.network.mode,
+                ),
             ),
         )
         for key, value in {

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
@@ -168,8 +169,16 @@ def build_package(source: Path = FUNCTION_DIR, cache_dir: Path = CACHE_DIR) -> P
     return target
 
 
-def function_package_asset(scope: Construct, source: Path = FUNCTION_DIR) -> str | None:
-    """Terraform path of the function's package (a TerraformAsset in `scope`), or None without the function folder."""
+@dataclass(frozen=True)
+class PackageAsset:
+    """The package as the stack hands it to the construct: its Terraform path and its content hash."""
+
+    path: str  # relative to the stack's folder in cdktf.out (a TerraformAsset)
+    content_hash: str  # names the asset folder and the uploaded blob: a new package is a new deployment
+
+
+def function_package_asset(scope: Construct, source: Path = FUNCTION_DIR) -> PackageAsset | None:
+    """The function's package as a TerraformAsset in `scope`, or None without the function folder."""
     if not (source / "function_app.py").exists():
         if source in _announced:
             return None
@@ -182,7 +191,8 @@ def function_package_asset(scope: Construct, source: Path = FUNCTION_DIR) -> str
     package = build_package(source)
     # The package's own content hash names the asset folder: cdktf's default hashes the absolute
     # path, which would make the synthesized JSON differ between checkouts.
+    content_hash = package.stem
     asset = TerraformAsset(
-        scope, "function_package", path=str(package), type=AssetType.FILE, asset_hash=package.stem.upper()
+        scope, "function_package", path=str(package), type=AssetType.FILE, asset_hash=content_hash.upper()
     )
-    return asset.path
+    return PackageAsset(path=asset.path, content_hash=content_hash)

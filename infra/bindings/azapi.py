@@ -27,6 +27,8 @@ Verified, argument by argument (names, types, block or attribute, required or op
 - ``azapi_update_resource`` (``AzapiUpdateResource``): the provider's docs
   (``docs/resources/update_resource.md``): ``type`` required, ``resource_id`` (or ``name`` +
   ``parent_id``), ``body`` dynamic. Only ``type``, ``resource_id`` and ``body`` are exposed.
+- ``azapi_resource_action`` (``AzapiResourceAction``): the provider's v2.12.0 source and docs
+  (see the class).
 - the provider: ``AzapiProviderConfig`` of the same 2.7.0 bindings, and the 2.0.1-2.3.0 release
   notes for ``disable_default_output`` (2.0.1), ``enable_preflight`` and
   ``oidc_azure_service_connection_id`` (present by 2.3.0).
@@ -350,6 +352,52 @@ class AzapiUpdateResource(BindingResource):
             raise TypeError(f"body: takes an object (a dict), got {body.__class__.__name__}")
         super().__init__(
             scope, id_, {"type": type, "resource_id": resource_id, "body": body},
+            depends_on=depends_on, provider=provider,
+        )
+
+    @property
+    def id(self) -> str:
+        return self.get_string_attribute("id")
+
+
+class AzapiResourceAction(BindingResource):
+    """Resource ``azapi_resource_action``: one request on an existing resource, run at apply.
+
+    Verified against Azure/terraform-provider-azapi v2.12.0 (``docs/resources/resource_action.md``,
+    ``internal/services/azapi_resource_action_resource.go``): ``type`` and ``resource_id``
+    required; ``method`` one of POST (default), PATCH, PUT, DELETE, GET, HEAD; ``body`` dynamic.
+    A change of ``body`` runs the request again (``Update`` calls ``Action``); long-running
+    operations are polled until done (``ResourceClient.Action``); destroying the resource sends
+    nothing (``when`` defaults to ``apply``). Only ``type``, ``resource_id``, ``method`` and
+    ``body`` are exposed.
+
+    https://registry.terraform.io/providers/Azure/azapi/latest/docs/resources/resource_action
+    """
+
+    TF_TYPE = "azapi_resource_action"
+    PROVIDER = AZAPI
+    METHODS = ("POST", "PATCH", "PUT", "DELETE", "GET", "HEAD")
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        type: str,
+        resource_id: str,
+        method: str = "POST",
+        body: Mapping[str, Any] | None = None,
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        provider: TerraformProvider | None = None,
+    ) -> None:
+        if not Token.is_unresolved(type) and "@" not in type:
+            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
+        if method not in self.METHODS:
+            raise ValueError(f"method: one of {', '.join(self.METHODS)}, got {method!r}")
+        if body is not None and not isinstance(body, Mapping):
+            raise TypeError(f"body: takes an object (a dict), got {body.__class__.__name__}")
+        super().__init__(
+            scope, id_, {"type": type, "resource_id": resource_id, "method": method, "body": body},
             depends_on=depends_on, provider=provider,
         )
 

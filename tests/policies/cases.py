@@ -262,6 +262,16 @@ def azure_stack(app: App, name: str = "case-azure") -> None:
     expect(name, linux("linux_https", https_only=True), "CKV_MLK_4", PASSED)
     expect(name, linux("linux_http", https_only=False), "CKV_MLK_4", FAILED)
 
+    def site(id_, rtype="Microsoft.Web/sites@2024-04-01", **props):
+        azapi.AzapiResource(s, id_, type=rtype, name=id_, parent_id="/subscriptions/x/resourceGroups/rg",
+                            body={"kind": "functionapp,linux", "properties": props})
+        return f"azapi_resource.{id_}"
+
+    expect(name, site("site_https", httpsOnly=True), "CKV_MLK_4", PASSED)
+    expect(name, site("site_http", httpsOnly=False), "CKV_MLK_4", FAILED)
+    expect(name, site("site_default"), "CKV_MLK_4", FAILED)  # absent = false (API default)
+    NOT_JUDGED.append((name, site("not_a_site", rtype="Microsoft.Web/serverfarms@2024-04-01"), "CKV_MLK_4"))
+
     retry = {"max_delivery_attempts": 10, "event_time_to_live": 1440}
     dead_letter = {"storage_account_id": "lake-id", "storage_blob_container_name": "eventgrid-deadletter"}
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from tests.conftest import REPO, one, resources
+from tests.conftest import REPO, resources
 
 PUBLIC, PRIVATE = "example-dev", "example-prod"
 ENV_STACKS = ("example-dev", "example-staging", "example-prod")
@@ -36,8 +36,24 @@ def subscription(stack: dict, name: str) -> dict:
     return found[0]
 
 
+SITE = "azapi_resource"
+
+
 def function_app(stack: dict) -> dict:
-    return one(stack, "azurerm_function_app_flex_consumption")
+    """The trigger function's `Microsoft.Web/sites` (azapi)."""
+    return by_path(stack, SITE, "triggers/function_app/site")
+
+
+def site_address(stack: dict) -> str:
+    return address_of(stack, SITE, "triggers/function_app/site")
+
+
+def app_settings(stack: dict) -> dict[str, str]:
+    """The site's `siteConfig.appSettings` as a dict (each name once)."""
+    pairs = function_app(stack)["body"]["properties"]["siteConfig"]["appSettings"]
+    settings = {p["name"]: p["value"] for p in pairs}
+    assert len(settings) == len(pairs), "an app setting is listed twice"
+    return settings
 
 
 def load_settings_module() -> ModuleType:

@@ -1,16 +1,25 @@
-"""Event Grid in each environment: what starts a run, how delivery retries and where failures land."""
+"""Event Grid in each environment: what starts a run, how it reaches the queue, where failures land."""
 
 from __future__ import annotations
 
 import pytest
 
-from infra.triggers import BLOB_CREATED, COMMITTED_WRITE_APIS, MODEL_REGISTERED
+from infra.triggers import (
+    BLOB_CREATED,
+    CLAIM_RETENTION_DAYS,
+    COMMITTED_WRITE_APIS,
+    EVENT_QUEUE,
+    MODEL_REGISTERED,
+    POISON_QUEUE,
+    QUEUE_MESSAGE_TTL_SECONDS,
+)
 from tests.conftest import resources
 from tests.triggers.helpers import (
     ENV_STACKS,
     PRIVATE,
     PUBLIC,
     address_of,
+    app_settings,
     by_path,
     load_settings_module,
     ref,
@@ -19,11 +28,18 @@ from tests.triggers.helpers import (
 
 LAKE = ("azurerm_storage_account", "data_lake/account")
 DEAD_LETTER = ("azurerm_storage_container", "data_lake/dead_letter")
+FUNCTION_STORAGE = ("azurerm_storage_account", "triggers/storage")
+QUEUE = ("azurerm_storage_queue", "triggers/event_queue")
+SUBSCRIPTIONS = ["training-data-ready", "model-registered"]
 
 
 def topic_ref(stack: dict, key: str, attribute: str = "id") -> str:
     return ref("azurerm_eventgrid_system_topic", address_of(stack, "azurerm_eventgrid_system_topic", f"triggers/{key}_topic"),
                attribute)
+
+
+def grants_of(stack: dict, principal: str) -> dict[str, dict]:
+    return {a: r for a, r in resources(stack, "azurerm_role_assignment").items() if r["principal_id"] == principal}
 
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
@@ -34,8 +50,7 @@ def test_system_topics_watch_the_lake_and_the_workspace_with_their_own_identity(
     assert lake["topic_type"] == "Microsoft.Storage.StorageAccounts"
     assert lake["source_resource_id"] == ref(LAKE[0], address_of(stack, *LAKE))
     assert ml["topic_type"] == "Microsoft.MachineLearningServices.Workspaces"
-    assert ml["source_resource_id"] == ref("azurerm_machine_learning_workspace",
-                                           address_of(stack, "azurerm_machine_learning_workspace", "ml/workspace"))
+    assert ml["source_resource_id"] == ref("azapi_resource", address_of(stack, "azapi_resource", "ml/workspace"))
     for topic in (lake, ml):
         assert topic["identity"] == {"type": "SystemAssigned"}
         assert "source_arm_resource_id" not in topic  # the deprecated name (reference sheet B0)
@@ -62,28 +77,56 @@ def test_training_subscription_fires_once_per_committed_marker_under_the_prefix(
     assert sub["system_topic"] == topic_ref(example[PUBLIC], "lake", "name")
 
 
-def test_model_subscription_fires_on_model_registered_only(example):
-    sub = subscription(example[PUBLIC], "model-registered")
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+def test_model_subscription_fires_only_for_the_teams_model(example, stack_name):
+    """ModelRegistered subjects are `models/<name>:<version>` (reference sheet; Azure ML event schema)."""
+    stack = example[stack_name]
+    sub = subscription(stack, "model-registered")
     assert sub["included_event_types"] == [MODEL_REGISTERED]
-    assert "subject_filter" not in sub and "advanced_filter" not in sub
-    assert sub["system_topic"] == topic_ref(example[PUBLIC], "ml", "name")
+    assert sub["subject_filter"] == {"subject_begins_with": "models/example-model:", "case_sensitive": True}
+    assert "advanced_filter" not in sub
+    assert sub["system_topic"] == topic_ref(stack, "ml", "name")
+    # The function filters on the same name (the name the seeded training pipeline registers).
+    assert app_settings(stack)["MODEL_NAME"] == "example-model"
 
 
-@pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
-@pytest.mark.parametrize("name", ["training-data-ready", "model-registered"])
-def test_delivery_is_the_pipeline_trigger_function_one_event_at_a_time(example, stack_name, name):
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+@pytest.mark.parametrize("name", SUBSCRIPTIONS)
+def test_delivery_is_the_event_queue_with_the_topic_identity(example, stack_name, name):
+    """No Azure Function endpoint: Azure validates those at creation, before any code exists."""
     stack = example[stack_name]
     sub = subscription(stack, name)
-    app = address_of(stack, "azurerm_function_app_flex_consumption", "triggers/function_app")
-    assert sub["azure_function_endpoint"] == {
-        "function_id": ref("azurerm_function_app_flex_consumption", app) + "/functions/pipeline_trigger",
-        "max_events_per_batch": 1,
+    queue = address_of(stack, *QUEUE)
+    assert sub["storage_queue_endpoint"] == {
+        "storage_account_id": ref(FUNCTION_STORAGE[0], address_of(stack, *FUNCTION_STORAGE)),
+        "queue_name": ref(QUEUE[0], queue, "name"),
+        "queue_message_time_to_live_in_seconds": QUEUE_MESSAGE_TTL_SECONDS,
     }
+    assert sub["delivery_identity"] == {"type": "SystemAssigned"}
     assert sub["event_delivery_schema"] == "EventGridSchema"
-    assert not {"webhook_endpoint", "delivery_property", "delivery_identity"} & set(sub)
+    assert not {"azure_function_endpoint", "webhook_endpoint", "delivery_property"} & set(sub)
+    assert resources(stack, QUEUE[0])[queue]["name"] == EVENT_QUEUE
 
 
-@pytest.mark.parametrize("name", ["training-data-ready", "model-registered"])
+def test_queued_events_never_outlive_their_claims():
+    # A message is processed (and claimed) after it is enqueued, so a claim kept as long as the
+    # message lives covers every redelivery of it.
+    assert QUEUE_MESSAGE_TTL_SECONDS <= CLAIM_RETENTION_DAYS * 24 * 3600
+    assert QUEUE_MESSAGE_TTL_SECONDS >= 24 * 3600  # longer than Event Grid's own retries (event_ttl <= 1 day)
+
+
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+def test_queues_are_resource_manager_resources_in_the_function_storage(example, stack_name):
+    """`storage_account_id` (not the data-plane `storage_account_name`): azurerm 4.55 uses the queueServices API."""
+    stack = example[stack_name]
+    account = ref(FUNCTION_STORAGE[0], address_of(stack, *FUNCTION_STORAGE))
+    queues = resources(stack, QUEUE[0])
+    assert {q["name"]: q["storage_account_id"] for q in queues.values()} == {EVENT_QUEUE: account, POISON_QUEUE: account}
+    assert not any("storage_account_name" in q for q in queues.values())
+    assert f"{EVENT_QUEUE}-poison" == POISON_QUEUE  # the host's poison-queue naming (functions/pipeline_trigger)
+
+
+@pytest.mark.parametrize("name", SUBSCRIPTIONS)
 def test_retry_policy_comes_from_the_team_triggers(example, name):
     # example.yaml keeps the defaults of infra.config.Triggers (10 attempts, 1440 minutes).
     assert subscription(example[PUBLIC], name)["retry_policy"] == {"max_delivery_attempts": 10,
@@ -92,7 +135,7 @@ def test_retry_policy_comes_from_the_team_triggers(example, name):
 
 @pytest.mark.parametrize("stack_name", [PUBLIC, PRIVATE])
 @pytest.mark.parametrize(("name", "key"), [("training-data-ready", "lake"), ("model-registered", "ml")])
-def test_dead_letters_go_to_the_lake_container_written_by_the_topic_identity(example, stack_name, name, key):
+def test_topic_identity_may_send_to_the_queue_and_dead_letter_nothing_else(example, stack_name, name, key):
     stack = example[stack_name]
     sub = subscription(stack, name)
     container = address_of(stack, *DEAD_LETTER)
@@ -102,36 +145,35 @@ def test_dead_letters_go_to_the_lake_container_written_by_the_topic_identity(exa
     }
     assert resources(stack, DEAD_LETTER[0])[container]["name"] == "eventgrid-deadletter"
     assert sub["dead_letter_identity"] == {"type": "SystemAssigned"}
-    # The topic's identity may write blobs in that one container, nothing else, before the subscription exists.
-    grants = [(a, r) for a, r in resources(stack, "azurerm_role_assignment").items()
-              if r["principal_id"] == topic_ref(stack, key, "identity[0].principal_id")]
-    assert len(grants) == 1
-    address, grant = grants[0]
-    assert grant["role_definition_name"] == "Storage Blob Data Contributor"
-    assert grant["scope"] == ref(DEAD_LETTER[0], container, "resource_manager_id")
-    assert grant["principal_type"] == "ServicePrincipal"
-    assert f"azurerm_role_assignment.{address}" in sub["depends_on"]
+    grants = grants_of(stack, topic_ref(stack, key, "identity[0].principal_id"))
+    # Scopes are ARM ids (`id`; `resource_manager_id` is deprecated in azurerm 4.x).
+    assert {(g["role_definition_name"], g["scope"]) for g in grants.values()} == {
+        ("Storage Queue Data Message Sender", ref(QUEUE[0], address_of(stack, *QUEUE))),
+        ("Storage Blob Data Contributor", ref(DEAD_LETTER[0], container)),
+    }
+    assert all(g["principal_type"] == "ServicePrincipal" for g in grants.values())
+    # Both grants exist before the subscription: the first event is delivered or dead-lettered.
+    assert {f"azurerm_role_assignment.{a}" for a in grants} <= set(sub["depends_on"])
 
 
 def test_config_values_reach_the_subscriptions(make_teams, tmp_path):
-    """Non-default triggers (no prefix, own marker, retry values) land in the subscription as written."""
+    """Non-default triggers (own folder and marker, retry values) land in the subscription as written."""
     from tests.conftest import TEAMS, synth_dir
 
     text = (TEAMS / "example.yaml").read_text().replace(
         'triggers:\n  training: {filesystem: raw, prefix: "landing/", marker_suffix: _SUCCESS}',
-        "triggers:\n  training: {filesystem: curated, marker_suffix: _READY}\n"
+        "triggers:\n  training: {filesystem: curated, prefix: ingest/daily/, marker_suffix: _READY}\n"
         "  max_delivery_attempts: 3\n  event_ttl_minutes: 60",
     )
     assert "_READY" in text
     out = synth_dir(make_teams({"example.yaml": text}), tmp_path / "out", patterns=["example-dev"])
     sub = subscription(out["example-dev"], "training-data-ready")
-    assert sub["subject_filter"]["subject_begins_with"] == "/blobServices/default/containers/curated/blobs/"
+    assert sub["subject_filter"]["subject_begins_with"] == "/blobServices/default/containers/curated/blobs/ingest/daily/"
     assert sub["subject_filter"]["subject_ends_with"] == "_READY"
     assert sub["retry_policy"] == {"max_delivery_attempts": 3, "event_time_to_live": 60}
-    settings = resources(out["example-dev"], "azurerm_function_app_flex_consumption")
-    app_settings = next(iter(settings.values()))["app_settings"]
-    assert app_settings["TRAINING_FILESYSTEM"] == "curated"
-    assert app_settings["TRAINING_PATH_PREFIX"] == "" and app_settings["MARKER_SUFFIX"] == "_READY"
+    settings = app_settings(out["example-dev"])
+    assert settings["TRAINING_FILESYSTEM"] == "curated"
+    assert settings["TRAINING_PATH_PREFIX"] == "ingest/daily/" and settings["MARKER_SUFFIX"] == "_READY"
 
 
 def test_event_grid_and_the_function_agree_on_committed_writes():

@@ -1,0 +1,229 @@
+"""The trigger function app on Flex Consumption, through azapi, and its code deployment in the same apply.
+
+Why azapi and not `azurerm_function_app_flex_consumption` (azurerm 4.55, read at the tag):
+- the resource always writes `AzureWebJobsStorage=DefaultEndpointsProtocol=https;AccountName=...;
+  AccountKey=<storage_access_key>` into the app settings, on create and on update, whatever the
+  storage authentication type (function_app_flex_consumption_resource.go ~443-448 and ~868-875,
+  `StorageStringFmt`, passed to `ExpandSiteConfigFunctionFlexConsumptionApp`, which appends it):
+  with identity auth the key is empty and the setting shadows the identity-based
+  `AzureWebJobsStorage__*` settings (azurerm #29693, #29149);
+- `zip_deploy_file` pushes the zip to Kudu's `/api/zipdeploy` with the site's publishing
+  credentials, which Flex does not serve (azurerm #29630, open; fix #31937 closed unmerged).
+
+So the site is a `Microsoft.Web/sites` (kind `functionapp,linux`) whose `functionAppConfig` carries
+what Flex reads: deployment storage (a blob container, read and written with the user-assigned
+identity), scale (`maximumInstanceCount` 40-1000, the same bounds azurerm validates with
+`IntBetween(40, 1000)` and the Flex docs state), runtime python 3.11. `siteConfig.appSettings` is
+exactly the list the caller passes (identity-based settings only). Basic publishing credentials
+are off for both `scm` and `ftp` (`basicPublishingCredentialsPolicies`, allow = false).
+
+Code deployment: Flex accepts only One Deploy, and in a template "use the `/onedeploy` resource
+definition for the remote URL that contains the deployment package ... named
+`released-package.zip`; the Functions host must be able to access both this remote package source
+and the deployment container" (Functions docs, functions-infrastructure-as-code, Flex pivot,
+"Deployment package"; uploading to the container alone "doesn't get automatically deployed").
+The kit uploads the package built at synth into the app's own deployment container (an
+`azurerm_storage_blob`, Entra ID auth), then PUTs `<site>/extensions/onedeploy` with that blob as
+`packageUri` and `remoteBuild = false` through Resource Manager (`azapi_resource_action`): the
+platform pulls the package, no request goes to the app's SCM endpoint, and no publishing
+credential exists. A new package (its content hash is in the blob name) changes the request body,
+so the next apply deploys it again.
+
+The deployment container lives in its own storage account (`stpk...`): code only, Entra ID only,
+public network (the deploying runner uploads there) also in private mode, where the app reaches it
+through a private endpoint. Host state, the event queue and the claims stay in the function's
+private storage account, which no runner outside the network ever calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf import ITerraformDependable
+from constructs import Construct
+
+from infra import azurerm as az
+from infra.bindings.azapi import AzapiResource, AzapiResourceAction, AzapiResourceIdentity, AzapiUpdateResource
+from infra.interfaces import PrivateLink, private_endpoint, role
+from infra.storage import SecureStorageProps, secure_storage_account
+from infra.suppressions import METADATA_KEY, SUPPRESSIONS_KEY, suppress
+
+SITE_TYPE = "Microsoft.Web/sites@2024-04-01"
+PUBLISHING_POLICY_TYPE = "Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01"
+EXTENSION_TYPE = "Microsoft.Web/sites/extensions@2024-04-01"
+DEPLOYMENT_CONTAINER = "app-package"
+# Flex One Deploy wants the package under this file name (functions-infrastructure-as-code, Flex pivot).
+PACKAGE_FILE = "released-package.zip"
+PYTHON_VERSION = "3.11"
+# Flex Consumption scale bounds: "The lowest maximum scale ... is 40. The highest currently supported
+# value is 1000" (flex-consumption-plan.md, Considerations); azurerm validates the same IntBetween(40, 1000).
+MIN_INSTANCES, MAX_INSTANCES = 40, 1000
+DEFAULT_MAX_INSTANCES = 40
+INSTANCE_MEMORY_MB = 2048
+
+
+def check_instance_count(value: int) -> int:
+    if not MIN_INSTANCES <= value <= MAX_INSTANCES:
+        raise ValueError(f"maximum_instance_count: Flex Consumption takes {MIN_INSTANCES}-{MAX_INSTANCES}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class FlexFunctionAppProps:
+    name: str
+    resource_group_id: str
+    resource_group_name: str
+    location: str
+    plan_id: str
+    identity_id: str  # user-assigned identity: runs the app and reads/writes its deployment container
+    identity_principal_id: str
+    package_storage_name: str
+    app_settings: Mapping[str, str]  # identity-based settings only (the caller's tests check)
+    tags: Mapping[str, str]
+    private: bool
+    subnet_id: str | None = None  # outbound VNet integration (private mode)
+    private_link: PrivateLink | None = None
+    package_path: str | None = None  # Terraform path of the zip (a TerraformAsset); None: no code
+    package_hash: str | None = None  # content hash of the zip, part of the blob name
+    maximum_instance_count: int = DEFAULT_MAX_INSTANCES
+    depends_on: Sequence[ITerraformDependable] = ()  # grants and queues the host needs at start
+
+
+def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict:
+    """The `Microsoft.Web/sites` body: Flex config, HTTPS and TLS 1.2, the given settings, nothing else."""
+    network = {"publicNetworkAccess": "Disabled", "virtualNetworkSubnetId": p.subnet_id} if p.private else {
+        "publicNetworkAccess": "Enabled"
+    }
+    return {
+        "kind": "functionapp,linux",
+        "properties": {
+            "serverFarmId": p.plan_id,
+            "httpsOnly": True,
+            "clientCertEnabled": False,
+            **network,
+            "functionAppConfig": {
+                "deployment": {
+                    "storage": {
+                        "type": "blobContainer",
+                        "value": deployment_container_url,
+                        "authentication": {
+                            "type": "UserAssignedIdentity",
+                            "userAssignedIdentityResourceId": p.identity_id,
+                        },
+                    }
+                },
+                "scaleAndConcurrency": {
+                    "maximumInstanceCount": check_instance_count(p.maximum_instance_count),
+                    "instanceMemoryMB": INSTANCE_MEMORY_MB,
+                },
+                "runtime": {"name": "python", "version": PYTHON_VERSION},
+            },
+            "siteConfig": {
+                "minTlsVersion": "1.2",
+                "scmMinTlsVersion": "1.2",
+                "ftpsState": "Disabled",
+                "http20Enabled": True,
+                "remoteDebuggingEnabled": False,
+                "appSettings": [{"name": k, "value": v} for k, v in sorted(p.app_settings.items())],
+            },
+        },
+    }
+
+
+class FlexFunctionApp(Construct):
+    def __init__(self, scope: Construct, id_: str, props: FlexFunctionAppProps):
+        super().__init__(scope, id_)
+        p = props
+        # ---------------------------------------------------------------- deployment storage
+        self.package_storage = secure_storage_account(
+            self,
+            "package_storage",
+            SecureStorageProps(
+                name=p.package_storage_name, resource_group_name=p.resource_group_name, location=p.location,
+                private=False,
+            ),
+        )
+        public = ("code packages only (the trigger function's zip, rebuilt at every synth; no data, no secret): "
+                  "the deploying runner uploads over the public endpoint with Entra ID (shared keys off, no anonymous "
+                  "access, TLS 1.2); in private mode the app reads it through a private endpoint")
+        suppress(self.package_storage, "CKV_AZURE_59", public)
+        if p.private_link:
+            # The account gets a private endpoint below, so CKV2_AZURE_33 passes: drop the public-mode
+            # suppression secure_storage_account recorded (None deletes an override key in cdktf).
+            self.package_storage.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.CKV2_AZURE_33", None)
+        else:
+            suppress(self.package_storage, "CKV2_AZURE_33", public)
+        suppress(self.package_storage, "CKV_MLK_6", "holds only the code package, rebuilt from the kit's "
+                 "functions/ folder at every synth: a destroy loses nothing the next apply does not recreate")
+        self.deployment_container = az.StorageContainer(
+            self, "deployment_container", name=DEPLOYMENT_CONTAINER, storage_account_id=self.package_storage.id,
+            container_access_type="private",
+        )
+        suppress(self.deployment_container, "CKV2_AZURE_21", "code packages only; writes are the deployer's upload "
+                 "and the platform's One Deploy, both recorded in the Activity log and the app's deployment history")
+        container_url = f"{self.package_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}"
+        # The platform reads and writes the deployment container with the app's identity (functionAppConfig).
+        self.deployment_grant = role(
+            self, "deployment_storage", scope_id=self.deployment_container.id,
+            role_name="Storage Blob Data Contributor", principal_id=p.identity_principal_id,
+            principal_type="ServicePrincipal", description="trigger function: its deployment container",
+        )
+        if p.private_link:
+            private_endpoint(
+                self, "package_blob_endpoint", link=p.private_link, name=f"pep-{p.package_storage_name}-blob",
+                resource_id=self.package_storage.id, subresource="blob",
+            )
+
+        # ---------------------------------------------------------------- the site
+        self.site = AzapiResource(
+            self,
+            "site",
+            type=SITE_TYPE,
+            name=p.name,
+            parent_id=p.resource_group_id,
+            location=p.location,
+            identity=AzapiResourceIdentity(type="UserAssigned", identity_ids=[p.identity_id]),
+            body=site_body(p, container_url),
+            tags=dict(p.tags),
+            # The host starts with the app: its storage roles and queues must exist first.
+            depends_on=[self.deployment_grant, *p.depends_on],
+        )
+        self.publishing = [
+            AzapiUpdateResource(
+                self, f"{kind}_basic_auth_off", type=PUBLISHING_POLICY_TYPE,
+                resource_id=f"{self.site.id}/basicPublishingCredentialsPolicies/{kind}",
+                body={"properties": {"allow": False}},
+            )
+            for kind in ("scm", "ftp")
+        ]
+
+        # ---------------------------------------------------------------- code (same apply)
+        self.package_blob: az.StorageBlob | None = None
+        self.deploy: AzapiResourceAction | None = None
+        if p.package_path is None:
+            return
+        blob_name = f"source/{p.package_hash}/{PACKAGE_FILE}"
+        # The deployer writes the package with Entra ID: a data role on this one container. It is
+        # created with the account, so it has the site's creation time to propagate before the upload.
+        client = az.DataAzurermClientConfig(self, "deployer")
+        deployer_grant = az.RoleAssignment(
+            self, "deployer_upload", scope=self.deployment_container.id,
+            role_definition_name="Storage Blob Data Contributor", principal_id=client.object_id,
+            description="mlops-kit: the deploying identity uploads the function package (Entra ID auth)",
+        )
+        self.package_blob = az.StorageBlob(
+            self, "package", name=blob_name, storage_account_name=self.package_storage.name,
+            storage_container_name=self.deployment_container.name, type="Block", source=p.package_path,
+            content_type="application/zip",
+            depends_on=[deployer_grant, self.site],
+        )
+        self.deploy = AzapiResourceAction(
+            self,
+            "onedeploy",
+            type=EXTENSION_TYPE,
+            resource_id=f"{self.site.id}/extensions/onedeploy",
+            method="PUT",
+            body={"properties": {"packageUri": f"{container_url}/{blob_name}", "remoteBuild": False}},
+            depends_on=[self.package_blob, self.deployment_grant, *self.publishing],
+        )
