@@ -16,9 +16,8 @@ users to the registry"):
 | workspace system identity (each)    | registry reader (custom)    | jobs and deployments resolve      |
 |                                     |                             | registry models and environments  |
 | pipeline identity, dev and prod     | registry reader (custom)    | download, contract checks, deploy |
-| pipeline identity of the promotion  | AzureML Registry User       | the release shares the candidate  |
-| environment (staging when present)  |                             | into the registry and tags the    |
-|                                     |                             | version it deployed               |
+| pipeline identity of the promotion  | AzureML Registry User       | the release creates the checked   |
+| environment (staging when present)  |                             | candidate in the registry         |
 
 "registry reader" is a custom role defined once per registry in the shared stack with exactly
 `registries/read` and `registries/assets/read` (the docs' read-only set; built-in Reader would add
@@ -26,12 +25,12 @@ every other `*/read` action). "AzureML Registry User" (1823dd4f-9b8c-4ab6-ab4e-7
 `registries/read` + `registries/assets/*`, i.e. it can also write and **delete** assets, so exactly
 one identity holds it: the pipeline identity behind the promotion environment's service connection,
 which only runs from main (branch-control check, infra/service_connections.py). Pipelines must
-therefore run every registry write (`az ml model share`, `az ml model update --registry-name`) with
-`arm-<promotion env>`. To share a version the promotion identity also reads the dev workspace it
-comes from: Reader on the dev workspace (model metadata) and Storage Blob Data Reader on the dev
-workspace storage (model files; that storage has shared keys off). Its stack is deployed after
-`<team>-dev` (stacks/__init__.py). Contributor/Owner are never granted; the compute cluster
-identities get nothing here: jobs read registry assets through the workspace.
+therefore run every registry write with `arm-<promotion env>`: the seeded release does (its
+Candidate stage downloads the version from the source workspace with that environment's
+connection, its Share stage creates it in the registry from the downloaded files with
+`arm-<promotion env>`; stacks/seed_files.py `promoter` is the same rule as `promotion_env`). So the
+promotion identity needs no role in another environment. Contributor/Owner are never granted; the
+compute cluster identities get nothing here: jobs read registry assets through the workspace.
 """
 
 from __future__ import annotations
@@ -212,23 +211,6 @@ class ModelRegistry(Construct):
 
 
 @dataclass(frozen=True)
-class PromotionSource:
-    """The dev workspace the promotion identity shares model versions from (ids computed from config)."""
-
-    workspace_id: str
-    storage_id: str
-
-
-def promotion_source(org: Org, team: Team) -> PromotionSource:
-    names = org.namer(team, "dev")
-    rg = f"/subscriptions/{team.environments['dev'].subscription_id}/resourceGroups/{names.name('resource_group')}"
-    return PromotionSource(
-        workspace_id=f"{rg}/providers/Microsoft.MachineLearningServices/workspaces/{names.name('ml_workspace')}",
-        storage_id=f"{rg}/providers/Microsoft.Storage/storageAccounts/{names.name('ml_storage')}",
-    )
-
-
-@dataclass(frozen=True)
 class RegistryAccessProps:
     env: str
     registry: RegistryRef
@@ -236,8 +218,6 @@ class RegistryAccessProps:
     readers: Mapping[str, str] = field(default_factory=dict)
     # construct id -> principal id that gets AzureML Registry User: only in the promotion environment
     writers: Mapping[str, str] = field(default_factory=dict)
-    # The promotion identity's read access to the dev workspace it shares from (None in dev itself).
-    promotion: PromotionSource | None = None
     # Set in the registry's host environment when it is private: the `amlregistry` private endpoint.
     private_link: PrivateLink | None = None
 
@@ -255,7 +235,6 @@ def registry_access_props(
         registry=ref,
         readers={"workspace": workspace_principal_id, **({} if promoter else pipeline)},
         writers=pipeline if promoter else {},
-        promotion=promotion_source(org, team) if promoter and env != "dev" else None,
         private_link=private_link if env == ref.host_env else None,
     )
 
@@ -280,17 +259,6 @@ class RegistryAccess(Construct):
                 principal_type="ServicePrincipal",
                 description=f"{key} promotes models into the team registry ({props.env}, the one writer)",
             )
-            if props.promotion is not None:
-                src = props.promotion
-                for suffix, scope_id, role_name in (
-                    ("source_workspace", src.workspace_id, "Reader"),
-                    ("source_storage", src.storage_id, "Storage Blob Data Reader"),
-                ):
-                    role(
-                        self, f"{key}_{suffix}", scope_id=scope_id, role_name=role_name, principal_id=principal_id,
-                        principal_type="ServicePrincipal",
-                        description=f"{key} ({props.env}) reads the dev model versions it promotes",
-                    )
         # The private endpoint lives in the host environment's stack: its subnet and the
         # privatelink.api.azureml.ms zone belong to that environment (a second zone of the same
         # name in the shared stack could not be linked to the same virtual network).

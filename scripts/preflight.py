@@ -115,9 +115,11 @@ def namespaces_in(stack: dict) -> set[str]:
                     namespace = str(r.get("type", "")).split("/", 1)[0]
                     found.add(namespace)
                     body = r.get("body") if isinstance(r.get("body"), dict) else {}
-                    if namespace == ML and _isolated(body.get("properties", {}).get("managedNetwork", {})
-                                                     .get("isolationMode")):
+                    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+                    if namespace == ML and _isolated((props.get("managedNetwork") or {}).get("isolationMode")):
                         found.add(NETWORK)
+                    if str(r.get("type", "")).startswith("Microsoft.Web/sites@") and props.get("virtualNetworkSubnetId"):
+                        found.add(APP)  # a Flex Consumption site with virtual network integration
             elif rtype.startswith("azurerm_"):
                 found.update(_azurerm_namespaces(rtype))
                 for r in instances.values():

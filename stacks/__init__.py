@@ -155,10 +155,5 @@ def _deploy_after(org: Org, p: PlannedStack) -> list[str]:
     if p.kind == "shared":
         return [BOOTSTRAP]
     if p.kind == "env":
-        from infra.model_registry import promotion_env
-
-        after = [BOOTSTRAP, f"{p.team.name}-shared"]  # the registry its identities are granted on
-        if p.env != "dev" and p.env == promotion_env(p.team):
-            after.append(f"{p.team.name}-dev")  # its identity is granted read on the dev workspace it promotes from
-        return after
+        return [BOOTSTRAP, f"{p.team.name}-shared"]  # the registry its identities are granted on
     return [BOOTSTRAP] + [f"{p.team.name}-{env}" for env in p.team.env_names]

@@ -227,6 +227,8 @@ def test_a_resource_type_without_a_namespace_is_named():
                  "body": {"properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}}}}
     assert pf.namespaces_in({"resource": {"azapi_resource": {"w": workspace}}}) == {
         "Microsoft.MachineLearningServices", "Microsoft.Network"}
+    site = {"type": "Microsoft.Web/sites@2024-04-01", "body": {"properties": {"virtualNetworkSubnetId": "/sub/x"}}}
+    assert pf.namespaces_in({"resource": {"azapi_resource": {"s": site}}}) == {"Microsoft.Web", "Microsoft.App"}
 
 
 def test_missing_state_account_says_deploy_the_bootstrap_stack(preflight, azure_ok):
