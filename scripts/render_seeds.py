@@ -1,6 +1,6 @@
 """Write the files the kit seeds into a team's repositories to a folder, to read or lint them.
 
-    python -m scripts.render_seeds example /tmp/seeds   # -> /tmp/seeds/example-{model,app,templates}/...
+python -m scripts.render_seeds example /tmp/seeds   # -> /tmp/seeds/example-{model,app,templates}/...
 """
 
 from __future__ import annotations

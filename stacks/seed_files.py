@@ -14,6 +14,7 @@ building blocks, not seeded themselves.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -33,16 +34,61 @@ def render(text: str, values: dict[str, str], where: str) -> str:
     return out
 
 
-def _release_stages(team: Team, values: dict[str, str]) -> str:
-    stage = (ASSETS / "templates" / "pipelines" / "release-stage.yml.tmpl").read_text()
-    smoke = (ASSETS / "templates" / "pipelines" / "release-smoke.yml.tmpl").read_text()
-    blocks, previous = [], "ContractCheck"
+HOSTED_IMAGE = "ubuntu-24.04"  # Microsoft-hosted image when an environment names no agent pool
+PYTHON_VERSION = "3.11"  # UsePythonVersion on every job; the training environment's python (environment/conda.yml)
+PYYAML_VERSION = "6.0.2"  # the one package contract export needs (its MLmodel parser), pinned as in requirements.txt
+TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"  # base OS image; Python pins: conda.yml
+INSTANCE_TYPE = "Standard_DS3_v2"  # online deployment size (one instance per slot; blue/green briefly needs two)
+
+
+def pool(team: Team, env: str) -> dict[str, str]:
+    """The agent pool of `env`'s jobs: the environment's own pool (self-hosted / Managed DevOps Pool) or hosted."""
+    name = team.environments[env].agent_pool
+    return {"name": name} if name else {"vmImage": HOSTED_IMAGE}
+
+
+def _flow(mapping: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in mapping.items()) + "}"
+
+
+def _pool_by_environment(team: Team, indent: int = 4) -> str:
+    """`pool:` children choosing the pool from the runtime `environment` parameter (conditional insertion)."""
+    pad = " " * indent
+    lines = []
+    for env in team.env_names:
+        lines.append(f"{pad}${{{{ if eq(parameters.environment, '{env}') }}}}:")
+        lines += [f"{pad}  {k}: {json.dumps(v)}" for k, v in pool(team, env).items()]
+    return "\n".join(lines)
+
+
+def promoter(team: Team) -> str:
+    """The environment whose identity may write the registry: staging (the first stage after dev otherwise)."""
+    return "staging" if "staging" in team.env_names else deploy_chain(team.env_names)[0]
+
+
+def _deploy_stages(team: Team, values: dict[str, str]) -> str:
+    stage = (ASSETS / "templates" / "pipelines" / "release-deploy.yml.tmpl").read_text()
+    blocks, previous = [], None
     for env in deploy_chain(team.env_names):
-        env_values = {**values, "env": env, "depends_on": previous, "smoke_test": ""}
-        env_values["smoke_test"] = render(smoke, env_values, "release-smoke") if env != "prod" else ""
-        blocks.append(render(stage, env_values, "release-stage").rstrip("\n"))
+        env_values = {
+            **values,
+            "env": env,
+            "pool": _flow(pool(team, env)),
+            "depends_on": ", ".join(["Share", *([previous] if previous else [])]),
+        }
+        blocks.append(render(stage, env_values, "release-deploy").rstrip("\n"))
         previous = f"Deploy_{env}"
     return "\n\n".join(blocks)
+
+
+def _live_checks(org: Org, team: Team) -> str:
+    """app-ci's calls, one per release environment: live <env> <resource group> <workspace> <endpoint>."""
+    lines = []
+    for env in deploy_chain(team.env_names):
+        names = org.namer(team, env)
+        args = " ".join(json.dumps(names.name(kind)) for kind in ("resource_group", "ml_workspace", "ml_endpoint"))
+        lines.append(f"          live {env} {args} || failed=1")
+    return "\n".join(lines)
 
 
 def _tree(root: Path, values: dict[str, str]) -> dict[str, str]:
@@ -69,9 +115,22 @@ def seed_files(org: Org, team: Team, templates_repo: str = TEMPLATES_REPO) -> di
         "environments": ", ".join(team.env_names),
         "release_envs": " ".join(chain),
         "release_envs_text": " and ".join(chain),
-        "deploy_chain": ", then ".join(f"{e} (smoke test)" if e != "prod" else e for e in chain),
+        "deploy_chain": ", then ".join(chain),
     }
-    values["deploy_stages"] = _release_stages(team, values)
+    values |= {
+        "model_name": f"{team.name}-model",
+        "python_version": PYTHON_VERSION,
+        "pyyaml_version": PYYAML_VERSION,
+        "training_image": TRAINING_IMAGE,
+        "instance_type": INSTANCE_TYPE,
+        "champion_threshold": repr(team.training.champion_threshold),
+        "promoter": promoter(team),
+        "pool_promoter": _flow(pool(team, promoter(team))),
+        "pool_by_environment": _pool_by_environment(team),
+        "live_checks": _live_checks(org, team),
+        **{f"pool_{env}": _flow(pool(team, env)) for env in team.env_names},
+    }
+    values["deploy_stages"] = _deploy_stages(team, values)
     contract = {
         "contract/contract_check.py": (ASSETS / "contract" / "contract_check.py").read_text(),
         "contract/model-contract.schema.json": (ASSETS / "contract" / "model-contract.schema.json").read_text(),
