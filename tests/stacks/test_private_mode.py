@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,24 @@ def test_prod_locks_protect_data_not_the_workspace(secure):
     assert {lk["name"] for lk in resources(secure["secure-shared"], "azurerm_management_lock").values()} == {
         "lock-ml-registry"}
     assert resources(secure["secure-dev"], "azurerm_management_lock") == {}
+
+
+# ---------------------------------------------------------------- the kit's checks still judge the workspace
+def test_policy_checks_judge_the_azapi_workspace(private_out, tmp_path):
+    from scripts.scan import scan
+
+    out = tmp_path / "out"
+    (out / "stacks").mkdir(parents=True)
+    shutil.copytree(private_out / "stacks" / "secure-prod", out / "stacks" / "secure-prod")
+    shutil.copytree(private_out / "stacks" / "secure-prod", out / "stacks" / "secure-open")
+    open_stack = out / "stacks" / "secure-open" / "cdk.tf.json"
+    data = json.loads(open_stack.read_text())
+    address, ws = workspace(data)
+    ws["body"]["properties"]["publicNetworkAccess"] = "Enabled"  # a private environment's workspace opened up
+    del ws["lifecycle"]
+    open_stack.write_text(json.dumps(data, indent=2))  # checkov maps findings to resources by line
+    result = scan(out)
+    judged = {(s.name, r.check_id, r.check_result["result"].name) for s in result.stacks
+              for r in s.report.passed_checks + s.report.failed_checks if r.resource == f"azapi_resource.{address}"}
+    assert {("secure-prod", "CKV_MLK_1", "PASSED"), ("secure-prod", "CKV_MLK_6", "PASSED"),
+            ("secure-open", "CKV_MLK_1", "FAILED"), ("secure-open", "CKV_MLK_6", "FAILED")} <= judged
