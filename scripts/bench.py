@@ -564,7 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         sizes = ()  # not a list of integers: the same one-line usage error as below
     if 1 not in sizes or any(n < 1 for n in sizes):
-        print("error: --sizes must include 1 (the selected stack is t001-dev) and be positive", file=sys.stderr)
+        print("error: --sizes must include 1 (the selected stack is t001-dev) and be positive. "
+              "Fix: e.g. --sizes 1,10,100", file=sys.stderr)
         return EXIT_USER_ERROR
     reps = 1 if args.quick else args.reps
     info = machine_info()

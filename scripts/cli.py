@@ -34,6 +34,8 @@ from scripts.entry import (
     interrupted,
     teams_dir,
     user_errors,
+    was_interrupted,
+    watch_interrupts,
 )
 from scripts.scan import scan_command
 
@@ -350,6 +352,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: every failure is one `error: ... Fix: ...` line; never a traceback without --debug."""
     args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     debug = debug or os.environ.get(DEBUG_VAR, "") not in ("", "0")
+    watch_interrupts()
     try:
         rc = _click_command().main(args=args, standalone_mode=False, prog_name="mlops-kit")
     except typer.TyperException as e:  # click's usage errors, as vendored by typer
@@ -362,13 +365,15 @@ def main(argv: list[str] | None = None) -> None:
         error(f"{cmd}: {message}. Fix: see {cmd} --help")
         sys.exit(getattr(e, "exit_code", EXIT_USER_ERROR))
     except typer.Abort as e:  # click turns EOF at a prompt into Abort
-        if isinstance(e.__cause__, KeyboardInterrupt):
+        if was_interrupted() or isinstance(e.__cause__, KeyboardInterrupt):
             interrupted()
         error("no answer (input ended at a prompt), nothing was written. Fix: pass every value as a flag with --yes")
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         interrupted()
     except Exception as e:  # noqa: BLE001 - the catch-all: one line, the traceback only with --debug
+        if was_interrupted():  # Ctrl-C during synth: jsii's node process died first and raised its own error
+            interrupted()
         if debug:
             raise
         if isinstance(e, OSError) and e.filename:

@@ -8,7 +8,9 @@ not import cdktf (the CLI's fast commands rely on that).
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +66,23 @@ def user_errors() -> Iterator[None]:
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+_SIGINT_SEEN: list[bool] = []
+
+
+def watch_interrupts() -> None:
+    """Remember that Ctrl-C was pressed (click turns it into Abort at a prompt, jsii into its own errors)."""
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        _SIGINT_SEEN.append(True)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
+
+
+def was_interrupted() -> bool:
+    return bool(_SIGINT_SEEN)
+
 
 
 def interrupted() -> NoReturn:

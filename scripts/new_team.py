@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.config import ENV_ORDER, ConfigError, Network, Org, ensure_valid_name, load_org, team_files
+from infra.config import ENV_ORDER, ConfigError, Network, Org, ensure_valid_name, load_org, show, team_files
 from scripts.writes import check_target, default_mode
 
 # The subnets a private environment needs, in the order of the config model (`network.<field>`).
@@ -79,7 +79,8 @@ def team_path(teams_dir: Path, name: str) -> Path:
     """teams/<name>.yaml; raises ConfigError when `name` cannot be a team name (checked before any path use)."""
     problem = ensure_valid_name(name)
     if problem:
-        raise ConfigError([f"{teams_dir / (name + '.yaml')}: name: invalid team name {name!r}. Fix: {problem}"])
+        shown = teams_dir / (name + ".yaml") if len(name) <= 80 else teams_dir / "<name>.yaml"
+        raise ConfigError([f"{shown}: name: invalid team name {show(name)}. Fix: {problem}"])
     return teams_dir / f"{name}.yaml"
 
 

@@ -73,3 +73,54 @@ def test_build_app_ignores_an_exported_selection(tmp_path, monkeypatch):
     app = App(outdir=str(tmp_path / "chosen"))
     build_app(load_org(TEAMS), app=app, patterns=["example-dev"])
     assert [c.node.id for c in app.node.children] == ["example-dev"]
+
+
+# ------------------------------------------------------------------ exact team selection (issue 14)
+TEAM_STACKS = ["platform-bootstrap", "fraud-shared", "fraud-dev", "fraud-devops",
+               "fraud-ml-shared", "fraud-ml-dev", "fraud-ml-devops"]
+TEAM_OF = {n: ("fraud-ml" if n.startswith("fraud-ml-") else "fraud") for n in TEAM_STACKS if n != "platform-bootstrap"}
+
+
+def test_a_prefix_glob_selects_the_other_team_too():
+    """Why the docs use team:<name>: `fraud-*` also matches fraud-ml's stacks."""
+    assert "fraud-ml-dev" in select(TEAM_STACKS, ["fraud-*"], TEAM_OF)
+
+
+def test_team_selector_selects_exactly_that_team():
+    assert select(TEAM_STACKS, parse_patterns("team:fraud"), TEAM_OF) == ["fraud-shared", "fraud-dev", "fraud-devops"]
+    assert select(TEAM_STACKS, ["team:fraud-ml"], TEAM_OF) == ["fraud-ml-shared", "fraud-ml-dev", "fraud-ml-devops"]
+    assert select(TEAM_STACKS, ["team:fraud", "platform-*"], TEAM_OF)[0] == "platform-bootstrap"
+
+
+def test_unknown_team_is_one_line_listing_the_teams():
+    with pytest.raises(SelectionError) as exc:
+        select(TEAM_STACKS, ["team:frau"], TEAM_OF)
+    assert str(exc.value) == ("MLOPS_KIT_STACKS: pattern 'team:frau' matches no stack. "
+                              "Fix: use one of: team:fraud, team:fraud-ml")
+
+
+def test_a_glob_spanning_teams_warns():
+    from stacks.selection import spanning_globs
+
+    (line,) = spanning_globs(TEAM_STACKS, ["fraud-*", "team:fraud"], TEAM_OF)
+    assert "pattern 'fraud-*' selects the stacks of 2 teams (fraud, fraud-ml)" in line and "team:fraud" in line
+    assert spanning_globs(TEAM_STACKS, ["fraud-dev"], TEAM_OF) == []
+
+
+def test_build_app_honours_the_team_selector(make_teams, tmp_path):
+    """Two real teams, fraud and fraud-ml: only fraud's stacks are constructed (no synth)."""
+    import yaml
+    from cdktf import App
+
+    from stacks import build_app
+
+    example = (TEAMS / "example.yaml").read_text()
+    public = yaml.safe_load(example.replace("name: example", "name: fraud-ml"))
+    del public["environments"]["prod"]  # two teams may not share the prod network's private DNS zones
+    public["registry"] = {"host_environment": "staging"}
+    teams = make_teams({"example.yaml": None, "fraud.yaml": example.replace("name: example", "name: fraud"),
+                        "fraud-ml.yaml": yaml.safe_dump(public)})
+    app = App(outdir=str(tmp_path / "out"))
+    build_app(load_org(teams), app=app, patterns=["team:fraud"])
+    assert [c.node.id for c in app.node.children] == ["fraud-shared", "fraud-dev", "fraud-staging", "fraud-prod",
+                                                       "fraud-devops"]
