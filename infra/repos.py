@@ -30,6 +30,7 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
+from infra.suppressions import suppress
 
 MAIN = "refs/heads/main"
 NO_CI = "***NO_CI***"  # Azure Repos/Pipelines skip CI for a push whose commit message contains this
@@ -38,6 +39,11 @@ TEMPLATES_REPOSITORY = "mlops-templates"
 INIT_WRITES = ("README.md",)  # files the Clean initialization commits (resource_git_repository.go)
 REPO_LIFECYCLE = TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["initialization"])
 SEED_ONCE = TerraformResourceLifecycle(ignore_changes=["content", "commit_message"])
+TEMPLATES_UNREVIEWED = (
+    "kit templates repo: only Terraform writes it (every kit upgrade, from the kit's own reviewed pipeline); "
+    "a reviewer policy would refuse those pushes (TF402455). Project contributors are denied every write "
+    "permission on it instead (azuredevops_git_permissions), so no unreviewed change reaches it"
+)
 # Project contributors on the templates repo: read, never write (so `extends` means the kit's template).
 READ_ONLY = {
     "GenericContribute": "Deny",
@@ -90,6 +96,9 @@ class TeamRepos(Construct):
                 lifecycle=REPO_LIFECYCLE,
             )
             self.repositories[key] = repo
+            if key == TEMPLATES:
+                for check in ("CKV2_ADO_1", "CKV2_MLK_3", "CKV2_MLK_4"):
+                    suppress(repo, check, TEMPLATES_UNREVIEWED)
             self.files[key] = [
                 ado.GitRepositoryFile(
                     self,

@@ -654,3 +654,14 @@ def test_team_pipelines_extend_the_kit_templates_the_checks_require(devops):
     assert required(devops) == {
         name: deploying for name in ("arm-staging", "arm-prod", "environment staging", "environment prod")
     }
+
+
+def test_only_the_templates_repo_goes_without_reviewers_and_says_why(devops):
+    """Terraform pushes every kit upgrade to mlops-templates: a reviewer policy there would refuse it."""
+    for r in resources(devops, "azuredevops_git_repository").values():
+        found = r["//"].get("mlops_kit", {}).get("suppressions", {})
+        if r["name"] == "mlops-templates":
+            assert set(found) == {"CKV2_ADO_1", "CKV2_MLK_3", "CKV2_MLK_4"}
+            assert all("azuredevops_git_permissions" in reason for reason in found.values())
+        else:
+            assert not found, r["name"]
