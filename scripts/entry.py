@@ -51,7 +51,11 @@ def error(line: str) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """ConfigError and SelectionError -> one `error:` line each on stderr, exit 2; Ctrl-C -> one line, exit 130."""
+    """ConfigError and SelectionError -> one `error:` line each on stderr, exit 2; Ctrl-C -> one line, exit 130.
+
+    Also what main.py (`npx cdktf synth`) runs under: after Ctrl-C, whatever jsii raises is `interrupted`.
+    """
+    watch_interrupts()
     try:
         yield
     except ConfigError as e:
@@ -63,6 +67,10 @@ def user_errors() -> Iterator[None]:
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         interrupted()
+    except Exception:
+        if was_interrupted():
+            interrupted()
+        raise
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C

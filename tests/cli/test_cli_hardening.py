@@ -327,3 +327,17 @@ def test_ctrl_c_at_a_prompt_is_one_line_and_130(make_teams, tmp_path):
     assert done.returncode == 130, (done.stdout, done.stderr)
     assert [ln for ln in done.stderr.splitlines() if ln.strip()] == ["interrupted"]
     assert not (teams / "fraud.yaml").exists()
+
+
+def test_ctrl_c_during_synth_is_one_line_130_and_leaves_nothing(tmp_path):
+    """SIGINT reaches python and jsii's node process alike; jsii's error after it is still just `interrupted`."""
+    out = tmp_path / "cdktf.out"
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "synth", "--teams", str(ORG), "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(6)  # jsii is starting or the stacks are being built (a full synth takes far longer)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C signals the terminal's whole process group
+    _stdout, stderr = proc.communicate(timeout=120)
+    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith(("warning: ", "mlops-kit: no `state:`"))]
+    assert proc.returncode == 130, stderr[-2000:]
+    assert lines == ["interrupted"], stderr[-2000:]
+    assert not out.exists() and not list(tmp_path.glob(".cdktf.out.*"))
