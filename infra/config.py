@@ -290,6 +290,10 @@ class Network(Strict):
             if unknown:
                 raise ValueError(f"@private_dns_zone_ids|'{unknown[0]}' is not a zone the kit's private endpoints use|"
                                  f"list only zones of {list(ZONE_NAMES)}")
+            for zone, zone_id in sorted(self.private_dns_zone_ids.items()):
+                if zone_id.rsplit("/", 1)[-1].lower() != zone:
+                    raise ValueError(f"@private_dns_zone_ids.{zone}|the id names zone '{zone_id.rsplit('/', 1)[-1]}'|"
+                                     f"use the id of the {zone} zone")
         elif self.private_endpoint_subnet_id or self.compute_subnet_id or self.function_subnet_id:
             raise ValueError("@mode|subnet ids are only used in private mode|set `mode: private` or remove the subnet ids")
         elif self.private_dns_zone_ids:

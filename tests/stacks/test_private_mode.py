@@ -205,6 +205,8 @@ def test_shared_network_without_hub_zones_is_one_line(tmp_path):
 @pytest.mark.parametrize(("env", "edit", "field", "words"), [
     ("dev", lambda b: b.replace("privatelink.azurecr.io:", "privatelink.azurecr.example:"),
      "environments.dev.network.private_dns_zone_ids", "is not a zone the kit's private endpoints use"),
+    ("dev", lambda b: b.replace("privateDnsZones/privatelink.azurecr.io", "privateDnsZones/privatelink.azurecr.cn"),
+     "environments.dev.network.private_dns_zone_ids.privatelink.azurecr.io", "the id names zone"),
     ("prod", lambda b: b.replace("vnet-secure-prod/subnets/snet-functions", "vnet-other/subnets/snet-functions"),
      "environments.prod.network.function_subnet_id", "not in the virtual network of private_endpoint_subnet_id"),
     ("staging", lambda b: re.sub(r"      compute_subnet_id: .*\n", "", b),
