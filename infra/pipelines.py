@@ -98,8 +98,9 @@ class Pipelines(Construct):
                 ),
                 ci_trigger=ado.BuildDefinitionCiTrigger(use_yaml=True),
                 job_authorization_scope="project",  # the job token reaches this project only
-                # After the seeded files: the YAML exists, and seeding starts no run.
-                depends_on=[repo, *props.seeded.get(spec.repo, ())],
+                # After the seeded files (its own repo's and the kit templates it extends): the YAML
+                # exists, and seeding starts no run.
+                depends_on=[repo, *props.seeded.get(spec.repo, ()), *props.seeded.get("templates", ())],
             )
             self.definitions[spec.key] = definition
             self._authorize(props, spec, definition)

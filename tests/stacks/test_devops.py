@@ -439,8 +439,12 @@ def test_branch_policies_and_pipelines_come_after_the_seeded_files(devops):
         for p in resources(devops, rtype).values():
             repo = address_of(p["settings"][0]["scope"][0]["repository_id"])
             assert by_repo[repo] <= set(p.get("depends_on", [])), rtype
+    templates = next(
+        a for a, r in resources(devops, "azuredevops_git_repository").items() if r["name"] == "mlops-templates"
+    )
     for d in resources(devops, "azuredevops_build_definition").values():
         assert by_repo[address_of(d["repository"][0]["repo_id"])] <= set(d["depends_on"]), d["name"]
+        assert by_repo[templates] <= set(d["depends_on"]), d["name"]  # the templates it extends exist too
 
 
 def test_approvers_are_azure_devops_identities_not_entra_object_ids(devops):
