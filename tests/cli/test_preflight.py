@@ -218,6 +218,18 @@ def test_provider_lists_are_what_the_synthesized_stacks_use(example):
     assert "Microsoft.App" in pf.namespaces_in(example["example-prod"])  # VNet-integrated Flex app
 
 
+def test_provider_lists_match_the_all_private_fixture_team(tmp_path):
+    """Every environment private (shared network with hub zones, customer-subnet compute, own network)."""
+    from infra.config import load_org
+    from tests.conftest import REPO, synth_dir
+
+    teams = REPO / "tests" / "fixtures" / "private-team"
+    out = synth_dir(teams, tmp_path / "out")
+    team = next(tf.team for tf in load_org(teams).teams)
+    for env in team.env_names:
+        assert pf.namespaces_in(out[f"{team.name}-{env}"]) == set(pf.env_providers(team.environments[env])), env
+
+
 def test_a_resource_type_without_a_namespace_is_named():
     with pytest.raises(pf.UnknownResourceType, match="azurerm_cosmosdb_account: add its resource provider"):
         pf.namespaces_in({"resource": {"azurerm_cosmosdb_account": {"a": {}}}})
