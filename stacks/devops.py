@@ -118,7 +118,7 @@ class DevopsStack(TerraformStack):
             ),
         )
         pid = project.project.id
-        seeds = dict(seed_files(org, team) if files is None else files)
+        seeds = dict(seed_files(org, team, templates_repo=TEMPLATES_REPOSITORY) if files is None else files)
         seeds.setdefault(TEMPLATES, {})  # the templates repo exists even before the kit seeds templates into it
         repos = TeamRepos(
             self,
