@@ -202,7 +202,8 @@ def test_pipeline_identity_exists(example):
 # Resource types whose azurerm schema has no `tags` argument.
 UNTAGGABLE = {"azurerm_role_assignment", "azurerm_management_lock", "azurerm_monitor_diagnostic_setting",
               "azurerm_storage_container", "azurerm_eventgrid_system_topic_event_subscription",
-              "azapi_update_resource", "azapi_resource_action", "azurerm_storage_management_policy"}
+              "azapi_update_resource", "azapi_resource_action", "azurerm_storage_management_policy",
+              "azurerm_storage_blob"}
 
 
 def test_every_taggable_resource_carries_the_standard_tags(example):

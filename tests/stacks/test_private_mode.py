@@ -282,3 +282,11 @@ def test_policy_checks_judge_the_azapi_workspace(private_out, tmp_path):
               for r in s.report.passed_checks + s.report.failed_checks if r.resource == f"azapi_resource.{address}"}
     assert {("secure-prod", "CKV_MLK_1", "PASSED"), ("secure-prod", "CKV_MLK_6", "PASSED"),
             ("secure-open", "CKV_MLK_1", "FAILED"), ("secure-open", "CKV_MLK_6", "FAILED")} <= judged
+
+
+def test_registry_exists_before_the_outbound_rule_that_targets_it(private_out):
+    # The workspace's `amlregistry` rule (created with the workspace) needs the registry: the
+    # environment stacks deploy after the shared stack that creates it.
+    manifest = json.loads((private_out / "manifest.json").read_text())
+    for env in ("dev", "staging", "prod"):
+        assert "secure-shared" in manifest["stacks"][f"secure-{env}"]["dependencies"]
