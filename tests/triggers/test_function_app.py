@@ -282,3 +282,13 @@ def test_old_event_claims_are_deleted_after_event_grid_stops_retrying(example):
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
 def test_site_address_is_stable(example, stack_name):
     assert site_address(example[stack_name]).startswith("triggers_function_app_site_")
+
+
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+def test_an_upgrade_moves_the_old_azurerm_app_into_the_azapi_site(example, stack_name):
+    """Same name, other resource type: without the move Terraform would create the site while the old one exists."""
+    from infra.triggers import LEGACY_SITE_ADDRESS
+
+    moved = example[stack_name]["moved"]
+    assert {"from": f"azurerm_function_app_flex_consumption.{LEGACY_SITE_ADDRESS}",
+            "to": f"azapi_resource.{site_address(example[stack_name])}"} in moved
