@@ -96,6 +96,10 @@ def _azurerm_namespaces(rtype: str) -> tuple[str, ...]:
     return AZURERM_NAMESPACES[max(matches, key=len)]
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _isolated(isolation_mode: object) -> bool:
     return isinstance(isolation_mode, str) and isolation_mode not in ("", "Disabled")
 
@@ -114,9 +118,9 @@ def namespaces_in(stack: dict) -> set[str]:
                 for r in instances.values():
                     namespace = str(r.get("type", "")).split("/", 1)[0]
                     found.add(namespace)
-                    body = r.get("body") if isinstance(r.get("body"), dict) else {}
-                    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-                    if namespace == ML and _isolated((props.get("managedNetwork") or {}).get("isolationMode")):
+                    body = _mapping(r.get("body"))
+                    props = _mapping(body.get("properties"))
+                    if namespace == ML and _isolated(_mapping(props.get("managedNetwork")).get("isolationMode")):
                         found.add(NETWORK)
                     if str(r.get("type", "")).startswith("Microsoft.Web/sites@") and props.get("virtualNetworkSubnetId"):
                         found.add(APP)  # a Flex Consumption site with virtual network integration
