@@ -29,7 +29,7 @@ class BootstrapStack(TerraformStack):
         state = platform.state
         assert state is not None, "the bootstrap stack is only built when platform.yaml has `state:`"
         location = state.location or platform.default_location
-        LocalBackend(self, path=local_state_path(NAME))
+        LocalBackend(self, path=local_state_path(NAME, self))
         azurerm_provider(self, subscription_id=state.subscription_id, tenant_id=platform.tenant_id)
         rg = az.ResourceGroup(self, "resource_group", name=state.resource_group, location=location)
         account = secure_storage_account(
