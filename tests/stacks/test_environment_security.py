@@ -203,7 +203,7 @@ def test_pipeline_identity_exists(example):
 UNTAGGABLE = {"azurerm_role_assignment", "azurerm_management_lock", "azurerm_monitor_diagnostic_setting",
               "azurerm_storage_container", "azurerm_eventgrid_system_topic_event_subscription",
               "azapi_update_resource", "azapi_resource_action", "azurerm_storage_management_policy",
-              "azurerm_storage_blob"}
+              "azurerm_storage_blob", "azurerm_storage_queue"}
 
 
 def test_every_taggable_resource_carries_the_standard_tags(example):
