@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 from scripts.cli import app
 from tests.cli.fake_azure import AzureState
 
-# The subscriptions and state storage of the repository's teams/ (platform.yaml + example.yaml).
+# The subscriptions and state storage of the fixture org (tests/fixtures/org: platform.yaml + example.yaml).
 SUBS = {
     "dev": "00000000-0000-0000-0000-0000000000d1",
     "staging": "00000000-0000-0000-0000-0000000000d2",

@@ -32,7 +32,7 @@ class Request:
 
 @dataclass
 class AzureState:
-    """What the fake Azure knows. Defaults: everything the repository's teams/ needs is in order."""
+    """What the fake Azure knows. Defaults: everything the fixture org (tests/fixtures/org) needs is in order."""
 
     subscriptions: dict[str, str] = field(default_factory=dict)  # id -> state ("Enabled", "Disabled", ...)
     tenant: str = TENANT
