@@ -5,10 +5,11 @@ from __future__ import annotations
 import yaml
 
 from infra.config import ConfigError, load_org
+from tests.conftest import ORG
 
 
 def test_a_private_environment_without_an_agent_pool_is_one_line(make_teams):
-    text = (make_teams() / "example.yaml").read_text().replace("    agent_pool: example-prod-agents", "    # no pool")
+    text = (ORG / "example.yaml").read_text().replace("    agent_pool: example-prod-agents", "    # no pool")
     teams = make_teams({"example.yaml": text})
     try:
         load_org(teams)
