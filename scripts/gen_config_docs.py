@@ -169,6 +169,7 @@ def _pattern_names() -> dict[str, str]:
         c.TAG_VALUE_PATTERN: "tag value: at most 256 characters",
         c.VM_SIZE_PATTERN: "VM size `Standard_...` (a name missing from infra/data/azure-vm-sizes.json is a warning)",
         c.PREFIX_PATTERN: "folder path ending in `/`, e.g. `landing/` (not empty)",
+        c.FQDN_PATTERN: "host name (FQDN), e.g. `pypi.org`, or a wildcard `*.example.com`",
         c.PROJECT_NAME_PATTERN: "Azure DevOps project name: 1-64 letters, digits, spaces, `_ . -`; no trailing `.`",
         r"\A[0-9a-zA-Z-]{1,127}\Z": "Key Vault secret name (1-127 letters, digits, hyphens)",
         r"\A[-\w.()]{0,89}[-\w()]\Z": "resource group name (1-90 characters)",
