@@ -2,7 +2,8 @@
 
 Real components: Azurite (queues + blobs, HTTPS, bearer tokens), the loopback Azure DevOps fake
 (tests/fakes/devops_server.py), worker processes running the real trigger behind `QueueHost`
-(Functions-host queue semantics, see queue_host.py), a TCP proxy in front of the blob endpoint.
+(Functions-host queue semantics, see queue_host.py), TCP proxies in front of the blob endpoint
+(claims) and the workers' queue endpoint, to take storage down.
 
 Every distinct event is enqueued twice (once base64 as Event Grid writes it, once raw JSON).
 Faults: Azure DevOps answers a share of all requests with 429 + Retry-After, 500, 503, a slow
@@ -107,6 +108,8 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
         container = azurite.container(f"claims-{suffix}")
         blob_port = urlsplit(azurite.account_url).port
         proxy = TcpProxy(blob_port)
+        queue_proxy = TcpProxy(urlsplit(azurite.queue_url).port)
+        worker_queue_url = f"https://127.0.0.1:{queue_proxy.port}/devstoreaccount1"
         env = {**os.environ, **base_env(**SETTINGS), "AZDO_ORG_URL": ado.org_url,
                "IDEMPOTENCY_ACCOUNT_URL": f"https://127.0.0.1:{proxy.port}/devstoreaccount1",
                "IDEMPOTENCY_CONTAINER": container.container_name, "EVENT_QUEUE_NAME": queue.queue_name,
@@ -126,7 +129,7 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
         procs: list[subprocess.Popen] = []
 
         def spawn(index: int) -> subprocess.Popen:
-            config = {"queue_url": azurite.queue_url, "cert": azurite.cert, "visibility_timeout": VISIBILITY_TIMEOUT,
+            config = {"queue_url": worker_queue_url, "cert": azurite.cert, "visibility_timeout": VISIBILITY_TIMEOUT,
                       "batch_size": 8, "threads": threads, "processing_visibility": 5,
                       "log_file": str(workdir / f"worker-{suffix}-{index}.log"), "stop_file": str(stop_file),
                       "timeout": timeout}
@@ -163,6 +166,7 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
                     report.kills += 1
                 elif action == "storage":
                     proxy.down(0.6)
+                    queue_proxy.down(0.6)
                     report.storage_outages += 1
                 else:
                     ado.refuse()
@@ -185,6 +189,7 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
         if not ado._httpd:
             ado.start()
         proxy.close()
+        queue_proxy.close()
 
         # ------------------------------------------------------------------ results
         per_event = Counter(r.template_parameters.get("eventId") for r in ado.runs)
@@ -202,6 +207,7 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
         report.max_run_requests_per_event = max(posts.values(), default=0)
 
         poisoned: set[str] = set()
+        malformed_ids: set[str] = set()
         while True:
             batch = list(poison.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=300))
             if not batch:
@@ -215,7 +221,7 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
                     if record.get("eventId") in ids:
                         poisoned.add(record["eventId"])
                     elif str(record.get("poisonReason", "")).startswith(("queue message", "rejected")):
-                        report.malformed_poisoned += 1
+                        malformed_ids.add(str(record.get("messageId")))
                     if not record["poisonReason"]:
                         report.poison_without_reason += 1
                 else:  # moved by the host itself (worker killed on the last attempt): the original message
@@ -223,6 +229,7 @@ def run_matrix(azurite: Azurite, workdir: Path, *, events: int, seed: int = 7, w
                     with contextlib.suppress(ValueError, KeyError):
                         poisoned.add(event_of_poison_message(message.content)["id"])
         report.poisoned_events = len(poisoned & ids)
+        report.malformed_poisoned = len(malformed_ids)
         report.lost = sum(1 for i in ids if per_event[i] == 0 and i not in poisoned)
 
         # logs: WARNING+ lines, tracebacks, unexpected failures, dequeue counts

@@ -35,11 +35,14 @@ def main() -> int:
     credential = FakeCredential()
     trigger = build_trigger(settings, credential=credential,
                             blob_client_options={"connection_verify": config["cert"], "retry_total": 2,
-                                                 "retry_backoff_factor": 0.1},
+                                                 "initial_backoff": 0, "increment_base": 1,
+                                                 "random_jitter_range": 0},
                             claim_poll_seconds=0.05)
 
     def client(name: str) -> QueueClient:
-        return QueueClient(config["queue_url"], name, credential=credential, connection_verify=config["cert"])
+        # the host's queue client retries too; fast here, like the claims client (scaled timings)
+        return QueueClient(config["queue_url"], name, credential=credential, connection_verify=config["cert"],
+                           retry_total=2, initial_backoff=0, increment_base=1, random_jitter_range=0)
 
     host = QueueHost(client(settings.event_queue_name), client(settings.poison_queue_name), trigger.handle_message,
                      visibility_timeout=config["visibility_timeout"], max_dequeue_count=settings.max_dequeue_count,

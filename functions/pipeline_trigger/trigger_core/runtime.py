@@ -75,6 +75,11 @@ def build_trigger(
         "connection_timeout": settings.http_timeout_seconds,
         "read_timeout": settings.http_timeout_seconds,
         "retry_total": 3,
+        # The storage SDK's default ExponentialRetry waits 15 s, then 18 s, 24 s (+-3 s): a one-second
+        # blip would stall the invocation for a minute. 1 s, 3 s, 5 s (+-1 s) keeps it inside the budget.
+        "initial_backoff": 1,
+        "increment_base": 2,
+        "random_jitter_range": 1,
     }
     options.update(blob_client_options or {})
     if "transport" not in options:
