@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import TerraformStack
 from constructs import Construct
 
 from infra import azurerm as az
@@ -56,7 +55,8 @@ HOST_STORAGE_SETTINGS = ("AzureWebJobsStorage__accountName", "AzureWebJobsStorag
                          "AzureWebJobsStorage__clientId")
 APPINSIGHTS_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 APPINSIGHTS_AUTH_SETTING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
-# Address of the app when it was `azurerm_function_app_flex_consumption` (construct triggers/function_app).
+# Address of the app when it was `azurerm_function_app_flex_consumption` (construct triggers/function_app):
+# docs/event-flow.md, "Upgrading", moves it to the azapi site.
 LEGACY_SITE_ADDRESS = "triggers_function_app_7F7BB144"
 
 
@@ -214,14 +214,6 @@ class PipelineTriggers(Construct):
             ),
         )
         self.site = self.function_app.site
-        # Stacks built before the site moved to azapi hold it as azurerm's Flex resource at this
-        # construct path: azapi takes the state over (`moved` from an `azurerm_*` resource,
-        # AzapiResource.MoveState in azapi v2.12.0), so the upgrade updates the app in place (and
-        # its PUT replaces the injected AzureWebJobsStorage setting) instead of re-creating it.
-        TerraformStack.of(self).add_override("moved", [{
-            "from": f"azurerm_function_app_flex_consumption.{LEGACY_SITE_ADDRESS}",
-            "to": f"azapi_resource.{TerraformStack.of(self).get_logical_id(self.site)}",
-        }])
         diagnostics(self, "function_diagnostics", target_resource_id=self.site.id, log_analytics_workspace_id=law)
         for service in ("blob", "queue"):
             diagnostics(
