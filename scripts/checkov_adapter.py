@@ -83,7 +83,7 @@ class StackRun:
     raw: dict[str, list[tuple[int, str]]]  # absolute file path -> numbered lines
 
     def records(self) -> list[Any]:
-        return self.report.failed_checks + self.report.passed_checks + self.report.skipped_checks
+        return [*self.report.failed_checks, *self.report.passed_checks, *self.report.skipped_checks]
 
     def count(self, what: str) -> int:
         """Records of one result: failed, passed or skipped."""
