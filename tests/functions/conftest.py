@@ -294,7 +294,7 @@ def run_azurite(workdir: Path, *, certs: tuple[Path, Path] | None = None) -> Ite
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=workdir)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded CI machine can take a while to start node
         port = queue_port = None
         want_queue = binary.name == "azurite"
         while time.monotonic() < deadline and (port is None or (want_queue and queue_port is None)):

@@ -177,6 +177,9 @@ def test_production_wiring_uses_the_user_assigned_managed_identity(monkeypatch) 
     assert (container.url, container.container_name) == (
         "https://stfuncexample.blob.core.windows.net/pipeline-trigger-claims", "pipeline-trigger-claims")
     assert trigger.settings == Settings.from_env(base_env())
+    # storage retries stay short (the SDK default waits 15, 18, 24 s) and bounded
+    retry = container._config.retry_policy
+    assert (retry.initial_backoff, retry.increment_base, retry.total_retries) == (1, 2, 3)
 
 
 def test_invalid_settings_are_logged_when_the_worker_loads_the_app() -> None:
