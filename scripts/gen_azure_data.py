@@ -24,6 +24,8 @@ import re
 import sys
 from pathlib import Path
 
+from scripts.writes import write_kit_file
+
 DATA = Path(__file__).resolve().parent.parent / "infra" / "data"
 
 
@@ -38,7 +40,8 @@ def vm_sizes(text: str) -> list[str]:
 def _write(path: Path, source: str, key: str, values: object) -> None:
     doc = {"source": source, "generated": datetime.date.today().isoformat(),
            "generator": "scripts/gen_azure_data.py", key: values}
-    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    write_kit_file(path, text)  # atomic and mode-keeping; never through a symlink
     print(f"wrote {path} ({len(values)} entries)")  # type: ignore[arg-type]
 
 

@@ -357,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     if args:
         print("usage: gen_config_docs.py [--check]", file=sys.stderr)
         return 2
-    OUTPUT.write_text(text, encoding="utf-8")
+    from scripts.writes import write_kit_file
+
+    write_kit_file(OUTPUT, text)  # atomic and mode-keeping; never through a symlink
     missing = missing_descriptions()
     print(f"wrote {OUTPUT.relative_to(REPO)}" + (f"; no description for: {', '.join(missing)}" if missing else ""))
     return 0
