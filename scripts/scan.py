@@ -56,7 +56,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infra.suppressions import CHECK_ID, MIN_REASON_LENGTH, suppressions_of
-from scripts import checkov_adapter as checkov
+from scripts import checkov_adapter
 from scripts.entry import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL_FAILURE, EXIT_USER_ERROR
 
 REPO = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ class StackResult:
     name: str
     folder: Path
     resources: int = 0
-    run: checkov.StackRun | None = None
+    run: checkov_adapter.StackRun | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -238,7 +238,7 @@ def _suppression_problems(check_id: object, reason: object) -> list[str]:
     return problems
 
 
-def _scan_stack(session: checkov.Session, stack: StackResult, suppressions: list[Suppression],
+def _scan_stack(session: checkov_adapter.Session, stack: StackResult, suppressions: list[Suppression],
                 skips: list[GlobalSkip], skip_use: Counter[str]) -> None:
     own = _read_stack(stack)
     if own is None:
@@ -288,7 +288,7 @@ def scan(outdir: Path, skips_file: Path | None = DEFAULT_SKIPS, patterns: list[s
     skips = load_skips(skips_file)
     folders = find_stacks(outdir, patterns)
     say("loading checkov and the kit's checks")
-    session = checkov.Session()
+    session = checkov_adapter.Session()
     errors: list[str] = []
     if session.missing:
         errors.append(f"kit checks did not register: {', '.join(session.missing)}")
@@ -319,10 +319,10 @@ def write_reports(result: ScanResult, sarif: Path, junit: Path) -> None:
     sarif.parent.mkdir(parents=True, exist_ok=True)
     junit.parent.mkdir(parents=True, exist_ok=True)
     reports = {f"mlops-kit scan: {s.name}": s.report for s in result.stacks if s.report is not None}
-    sarif.write_text(json.dumps(checkov.sarif(list(reports.values()), "Checkov (mlops-kit scan)", result.errors),
-                                indent=2))
-    junit.write_text(checkov.junit(reports, "scan integrity (parsed, resources scanned, checks ran, kit checks loaded)",
-                                   result.errors))
+    doc = checkov_adapter.sarif(list(reports.values()), "Checkov (mlops-kit scan)", result.errors)
+    sarif.write_text(json.dumps(doc, indent=2))
+    integrity = "scan integrity (parsed, resources scanned, checks ran, kit checks loaded)"
+    junit.write_text(checkov_adapter.junit(reports, integrity, result.errors))
 
 
 def _loc(record: Any) -> str:
