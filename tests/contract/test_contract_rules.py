@@ -344,9 +344,9 @@ def test_invalid_json_is_an_error_naming_the_file_and_position(check, model_doc)
             "model-contract.model.json: input 'age' (inputs[0]): unknown property 'nulable' (did you mean 'nullable'?)",
         ),
         (
-            lambda d: d.update(contractVersion=2),
-            "model-contract.model.json: contractVersion: must be 1, got 2; "
-            "this contract_check.py understands contractVersion 1 only",
+            lambda d: d.update(contractVersion=3),
+            "model-contract.model.json: contractVersion: 3 is not one of 1, 2; "
+            "this contract_check.py understands contractVersion 1 and 2",
         ),
         (lambda d: d.pop("outputs"), "model-contract.model.json: top level: missing required property 'outputs'"),
         (

@@ -45,7 +45,7 @@ def _keywords(node, found):
 def test_schema_uses_only_keywords_the_stdlib_validator_understands(cc, schema):
     used = _keywords(schema, set())
     assert used <= cc.SUPPORTED_SCHEMA_KEYWORDS, used - cc.SUPPORTED_SCHEMA_KEYWORDS
-    assert {"enum", "const", "minimum", "$ref", "additionalProperties"} <= used
+    assert {"enum", "minimum", "$ref", "additionalProperties"} <= used  # const: no longer used (v2 takes an enum)
 
 
 @pytest.mark.parametrize("path", [EXAMPLE_APP, EXAMPLE_MODEL], ids=["app", "model"])
@@ -72,7 +72,45 @@ AGREEMENT = [
     ("integral-float-version", _mutated(lambda d: d.update(contractVersion=1.0)), True),
     ("empty-sides", {"contractVersion": 1, "inputs": [], "outputs": []}, True),
     ("not-an-object", [], False),
-    ("version-2", _mutated(lambda d: d.update(contractVersion=2)), False),
+    ("version-2", _mutated(lambda d: d.update(contractVersion=2)), True),
+    ("version-3", _mutated(lambda d: d.update(contractVersion=3)), False),
+    (
+        "interaction",
+        _mutated(
+            lambda d: d.update(
+                contractVersion=2,
+                interactions=[
+                    {
+                        "name": "one",
+                        "request": {"input_data": {"columns": ["x"], "data": [[1.0]]}},
+                        "answer": {"items": "value", "value": {"type": "number", "minimum": 0, "unit": "EUR"}},
+                    }
+                ],
+            )
+        ),
+        True,
+    ),
+    (
+        "interaction-bad-items",
+        _mutated(
+            lambda d: d.update(
+                contractVersion=2, interactions=[{"name": "one", "request": {}, "answer": {"items": "list"}}]
+            )
+        ),
+        False,
+    ),
+    (
+        "interaction-need-typo",
+        _mutated(
+            lambda d: d.update(
+                contractVersion=2,
+                interactions=[
+                    {"name": "one", "request": {}, "answer": {"items": "value", "value": {"type": "number", "max": 1}}}
+                ],
+            )
+        ),
+        False,
+    ),
     ("version-true", _mutated(lambda d: d.update(contractVersion=True)), False),
     ("version-string", _mutated(lambda d: d.update(contractVersion="1")), False),
     ("no-inputs", _mutated(lambda d: d.pop("inputs")), False),

@@ -44,12 +44,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2  # the newest format this script writes and reads
+CONTRACT_VERSIONS = (1, 2)  # 2 adds "interactions" (app side, for verify/replay); 1 files stay valid
 
 EXIT_COMPATIBLE = 0
 EXIT_BREAKING = 1
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
+EXIT_UNDECIDED = 4  # verify/replay: outside what the contract can express; a person must judge
 
 # ---------------------------------------------------------------------------------------------
 # Types
@@ -140,7 +142,7 @@ def conversion(src: str, dst: str) -> tuple[str, str]:
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "urn:mlops-kit:model-contract:1",
+    "$id": "urn:mlops-kit:model-contract:2",
     "title": "mlops-kit model-app contract",
     "description": (
         "What a model accepts and produces (model side, exported from the MLflow signature) or "
@@ -154,8 +156,8 @@ SCHEMA: dict[str, Any] = {
         "$schema": {"type": "string", "description": "Optional pointer to this schema, for editors."},
         "contractVersion": {
             "type": "integer",
-            "const": CONTRACT_VERSION,
-            "description": "Version of the contract format; this schema describes version 1.",
+            "enum": list(CONTRACT_VERSIONS),
+            "description": "Version of the contract format: 1 (fields only) or 2 (adds 'interactions').",
         },
         "description": {"type": "string"},
         "source": {
@@ -172,8 +174,76 @@ SCHEMA: dict[str, Any] = {
             "description": "Model side: fields the model produces. App side: fields the app reads.",
             "items": {"$ref": "#/$defs/field"},
         },
+        "interactions": {
+            "type": "array",
+            "description": (
+                "App side, contractVersion 2: requests the app's own code builds and what the app needs from "
+                "each answer. 'verify' runs them through the model, 'replay' against a live deployment."
+            ),
+            "items": {"$ref": "#/$defs/interaction"},
+        },
     },
     "$defs": {
+        "interaction": {
+            "type": "object",
+            "required": ["name", "request", "answer"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "description": {"type": "string"},
+                "request": {
+                    "type": "object",
+                    "description": (
+                        "The JSON body exactly as the app sends it: {'input_data': ...} (Azure ML), or MLflow's "
+                        "'dataframe_split', 'dataframe_records', 'inputs', 'instances'."
+                    ),
+                },
+                "answer": {"$ref": "#/$defs/answer"},
+            },
+        },
+        "answer": {
+            "type": "object",
+            "required": ["items"],
+            "additionalProperties": False,
+            "properties": {
+                "envelope": {
+                    "type": "array",
+                    "description": "Top-level forms the app reads: 'bare' list, {'predictions': list}. Default: both.",
+                    "items": {"enum": ["bare", "predictions"]},
+                },
+                "rows": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Answer rows the app expects. Default: one per request row.",
+                },
+                "items": {
+                    "description": "Each answer row is a 'value' (read by position), a 'record' (fields read by "
+                    "name) or an 'array' (values read by position within the row).",
+                    "enum": ["value", "record", "array"],
+                },
+                "value": {"$ref": "#/$defs/need"},
+                "fields": {"type": "array", "items": {"$ref": "#/$defs/need"}},
+                "positions": {"type": "array", "items": {"$ref": "#/$defs/need"}},
+            },
+        },
+        "need": {
+            "type": "object",
+            "required": ["type"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "description": "Record field name (items 'record')."},
+                "type": {"description": "JSON type the app reads.", "enum": ["number", "integer", "string", "boolean"]},
+                "nullable": {"type": "boolean", "description": "The app accepts null (default false)."},
+                "labels": {"type": "array", "description": "The only values the app handles (class labels)."},
+                "minimum": {"type": "number"},
+                "maximum": {"type": "number"},
+                "unit": {
+                    "type": "string",
+                    "description": "Meaning of the number, e.g. 'EUR' or 'probability'; give a range with it.",
+                },
+                "description": {"type": "string"},
+            },
+        },
         "field": {
             "type": "object",
             "required": ["name", "type", "nullable"],
@@ -198,7 +268,7 @@ SCHEMA: dict[str, Any] = {
                 },
                 "description": {"type": "string"},
             },
-        }
+        },
     },
 }
 
@@ -350,6 +420,8 @@ class Contract:
     path: str
     inputs: tuple[Field, ...]
     outputs: tuple[Field, ...]
+    version: int = 1
+    interactions: tuple[dict[str, Any], ...] = ()  # raw, schema-checked; contract_verify.py reads them
 
 
 _SIDE = {"inputs": "input", "outputs": "output"}
@@ -390,8 +462,9 @@ def _describe_schema_error(doc: Any, path: PathT, problem: str) -> str:
             f"{where}: unknown type '{bad}'{hint}; known types: MLflow "
             f"{', '.join(MLFLOW_TYPES)}; tensor dtypes {', '.join(TENSOR_DTYPES)}"
         )
-    if path == ("contractVersion",) and problem.startswith("must be"):
-        return f"{where}: {problem}; this contract_check.py understands contractVersion {CONTRACT_VERSION} only"
+    if path == ("contractVersion",) and (problem.startswith("must be") or "is not one of" in problem):
+        known = " and ".join(str(v) for v in CONTRACT_VERSIONS)
+        return f"{where}: {problem}; this contract_check.py understands contractVersion {known}"
     return f"{where}: {problem}"
 
 
@@ -413,7 +486,15 @@ def parse_contract(doc: Any, path: str) -> Contract:
             shape = tuple(int(d) for d in raw["shape"]) if "shape" in raw else None
             fields.append(Field(raw["name"], raw["type"], raw["nullable"], shape))
         sides[key] = tuple(fields)
-    return Contract(path, sides["inputs"], sides["outputs"])
+    version = int(doc["contractVersion"])
+    interactions = tuple(doc.get("interactions", ()))
+    if interactions and version < 2:
+        raise ContractError(f'{path}: interactions: need "contractVersion": 2 (version 1 has fields only)')
+    names = [i["name"] for i in interactions]
+    for name in names:
+        if names.count(name) > 1:
+            raise ContractError(f"{path}: interactions: duplicate interaction '{name}'")
+    return Contract(path, sides["inputs"], sides["outputs"], version, interactions)
 
 
 def load_contract(path: str) -> Contract:
@@ -885,7 +966,7 @@ def export_mlmodel(mlmodel_path: str) -> dict[str, Any]:
             f"{path}: the model has no input signature; log it with one "
             f"(e.g. signature=mlflow.models.infer_signature(X, model.predict(X)))"
         )
-    contract: dict[str, Any] = {"contractVersion": CONTRACT_VERSION}
+    contract: dict[str, Any] = {"contractVersion": 1}  # the model side has nothing version 2 adds
     source = {"format": "mlflow-signature"}
     for key, target in (("run_id", "runId"), ("model_uuid", "modelUuid"), ("utc_time_created", "createdUtc")):
         if doc.get(key) is not None:
@@ -906,9 +987,10 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contract_check.py",
         description="Model-app contract gate. Exit codes: 0 compatible, 1 breaking, "
-        "2 usage error or malformed input, 3 internal error.",
+        "2 usage error or malformed input, 3 internal error, 4 undecided (verify/replay: outside what the "
+        "contract can express).",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{check,export,schema}")
+    sub = parser.add_subparsers(dest="command", metavar="{check,export,schema,verify,replay}")
     sub.required = True
     check = sub.add_parser("check", help="compare the app's contract with the model's")
     check.add_argument(
@@ -924,6 +1006,34 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", required=True, metavar="PATH", help="contract to write ('-': stdout)")
     sub.add_parser("schema", help="print the contract JSON Schema")
+    verify = sub.add_parser(
+        "verify", help="run the app's recorded interactions through the MLflow model and check the answers"
+    )
+    verify.add_argument("--app", required=True, metavar="PATH", help="the app's model-contract.json (version 2)")
+    verify.add_argument("--model-dir", required=True, metavar="PATH", help="the MLflow model directory (has MLmodel)")
+    verify.add_argument("--junit", metavar="PATH", help="also write JUnit XML (one testcase per interaction)")
+    verify.add_argument(
+        "--allow-static",
+        action="store_true",
+        help="when the model cannot be loaded here, decide by the signature diff alone (said in the verdict)",
+    )
+    replay = sub.add_parser("replay", help="replay the app's interactions against a scoring URI and check the answers")
+    replay.add_argument("--app", required=True, metavar="PATH", help="the app's model-contract.json (version 2)")
+    replay.add_argument("--scoring-uri", required=True, metavar="URL", help="the online endpoint's scoring URI")
+    replay.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="send to this deployment (header azureml-model-deployment), e.g. the idle one",
+    )
+    replay.add_argument(
+        "--token-env",
+        default="ENDPOINT_TOKEN",
+        metavar="VAR",
+        help="environment variable holding the Entra access token (default ENDPOINT_TOKEN); never printed",
+    )
+    replay.add_argument("--token-file", metavar="PATH", help="read the token from this file instead")
+    replay.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)")
+    replay.add_argument("--junit", metavar="PATH", help="also write JUnit XML (one testcase per interaction)")
     return parser
 
 
@@ -973,6 +1083,102 @@ def _run_export(args: argparse.Namespace) -> int:
     return EXIT_COMPATIBLE
 
 
+def _verifier():
+    """contract_verify.py, seeded beside this script (kept apart: it is the only part that runs models)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    try:
+        import contract_verify
+    except ImportError:
+        raise ContractError(f"{here}: contract_verify.py is missing beside contract_check.py (copy both)") from None
+    return contract_verify
+
+
+def _load_interactions(path: str) -> Contract:
+    app = load_contract(path)
+    if not app.interactions:
+        raise ContractError(
+            f"{path}: no interactions to run (contractVersion {app.version}); record the app's requests and "
+            'needs under "interactions" with "contractVersion": 2 (docs/model-app-contract.md), or use \'check\''
+        )
+    return app
+
+
+def _write_interactions_junit(path: str, app: Contract, outcome: Any, error: str | None = None) -> None:
+    suite = ET.Element("testsuite", name="model-contract.interactions")
+    by_name: dict[str, list[Any]] = {}
+    for problem in outcome.problems if outcome else []:
+        by_name.setdefault(problem.interaction, []).append(problem)
+    cases = [i["name"] for i in app.interactions] if app else ["model-contract"]
+    for name in cases:
+        case = ET.SubElement(suite, "testcase", classname="model-contract.interactions", name=name)
+        if error:
+            ET.SubElement(case, "error", message=error).text = error
+        for problem in by_name.get(name, []):
+            ET.SubElement(case, "failure", message=problem.need[:200]).text = problem.render()
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(1 for c in suite if c.find("failure") is not None)))
+    suite.set("errors", str(sum(1 for c in suite if c.find("error") is not None)))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _run_interactions(args: argparse.Namespace) -> int:
+    """verify (the model in-process) and replay (a live deployment): the same needs, the same report."""
+    try:
+        cv = _verifier()
+        app = _load_interactions(args.app)
+        static_notes: list[str] = []
+        if args.command == "verify":
+            model_contract = parse_contract(export_mlmodel(args.model_dir), f"{args.model_dir} (signature)")
+            findings = compare(app, model_contract)
+            static_notes = [f.message for f in findings if f.breaking]
+            token = None
+        else:
+            token = cv.read_token(args.token_env, args.token_file)
+    except (ContractError, OSError) as exc:
+        if args.junit:
+            _write_interactions_junit(args.junit, None, None, error=str(exc))
+        return _error(str(exc))
+    outcome = cv.Outcome()
+    if args.command == "verify":
+        target = f"model {args.model_dir}"
+        try:
+            model = cv.LocalModel(args.model_dir)
+        except cv.ModelUnavailable as exc:
+            static = "breaking" if static_notes else "compatible"
+            if args.allow_static:
+                print(f"STATIC ONLY: the model cannot be loaded here ({exc}); the signature diff says {static}")
+                for note in static_notes:
+                    print(f"  - {note}")
+                return EXIT_BREAKING if static_notes else EXIT_COMPATIBLE
+            print(
+                f"UNDECIDED: the model cannot be loaded here ({exc}), so the app's answers were not checked; "
+                f"the signature diff alone says {static}. Install the model's requirements on the agent "
+                "(or pass --allow-static to accept the signature diff)."
+            )
+            return EXIT_UNDECIDED
+        for interaction in app.interactions:
+            cv.check_answer(interaction, model.answer(interaction["request"]), outcome)
+        cv.check_labels_offered(app.interactions, model.classes(), outcome)
+    else:
+        target = f"{args.scoring_uri}" + (f" (deployment {args.deployment})" if args.deployment else "")
+        for interaction in app.interactions:
+            try:
+                exchange = cv.post(args.scoring_uri, interaction["request"], args.deployment, token, args.timeout)
+            except OSError as exc:  # connection refused, DNS, timeout: the endpoint did not answer at all
+                return _error(f"{args.scoring_uri}: no answer to interaction '{interaction['name']}': {exc}")
+            cv.check_answer(interaction, exchange, outcome)
+    print(cv.format_outcome(outcome, len(app.interactions), target, static_notes))
+    if os.environ.get("TF_BUILD"):
+        for problem in outcome.problems:
+            print(_azure_pipelines_issue(f"interaction '{problem.interaction}': {problem.need}"))
+    if args.junit:
+        _write_interactions_junit(args.junit, app, outcome)
+    return {"compatible": EXIT_COMPATIBLE, "breaking": EXIT_BREAKING}.get(outcome.verdict, EXIT_UNDECIDED)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)  # exits 2 on usage errors
     try:
@@ -980,6 +1186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "export":
             return _run_export(args)
+        if args.command in ("verify", "replay"):
+            return _run_interactions(args)
         sys.stdout.write(json.dumps(SCHEMA, indent=2) + "\n")
         return EXIT_COMPATIBLE
     except Exception:  # a bug here must not look like "breaking" (1) or "malformed" (2)
