@@ -178,3 +178,11 @@ def test_config_values_reach_the_subscriptions(make_teams, tmp_path):
 
 def test_event_grid_and_the_function_agree_on_committed_writes():
     assert set(load_settings_module().COMMITTED_WRITE_APIS) == set(COMMITTED_WRITE_APIS)
+
+
+@pytest.mark.parametrize("stack_name", ENV_STACKS)
+def test_no_deprecated_resource_manager_id_reference(example, stack_name):
+    """azurerm 4.x: `resource_manager_id` is deprecated in favour of `id` (removed in 5.0)."""
+    import json
+
+    assert "resource_manager_id" not in json.dumps(example[stack_name])

@@ -14,6 +14,7 @@ from infra.triggers import (
     EVENT_QUEUE,
     HOST_STORAGE_SETTINGS,
     IDEMPOTENCY_CONTAINER,
+    POISON_QUEUE,
 )
 from tests.conftest import REPO, one, resources
 from tests.triggers.helpers import (
@@ -232,6 +233,8 @@ def test_app_settings_validate_with_the_function(example):
     parsed = module.Settings.from_env(settings)
     assert parsed.pipeline_folder == "\\example" and parsed.training_path_prefix == "landing/"
     assert parsed.model_name == "example-model"
+    # The queues the kit creates are the ones the function reads and poisons into.
+    assert (parsed.event_queue_name, parsed.poison_queue_name) == (EVENT_QUEUE, POISON_QUEUE)
 
 
 def test_pipeline_names_match_the_devops_stack():
