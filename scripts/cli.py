@@ -101,6 +101,8 @@ def synth(
     with user_errors():
         check_outdir(outdir, [Path.cwd(), teams_dir(teams)])  # before the config: a refused --out costs nothing
         org = _load(teams, warn=True)
+        for name in team or []:
+            _find_team(org, name)  # `--team nope`: one line naming the teams there are
         plan = stack_plan(org)
         select([p.name for p in plan], chosen or None, stack_teams(plan))  # an unknown team fails before jsii
         for line in spanning_globs([p.name for p in plan], chosen, stack_teams(plan)):
