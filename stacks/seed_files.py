@@ -37,7 +37,9 @@ def render(text: str, values: dict[str, str], where: str) -> str:
 HOSTED_IMAGE = "ubuntu-24.04"  # Microsoft-hosted image when an environment names no agent pool
 PYTHON_VERSION = "3.11"  # UsePythonVersion on every job; the training environment's python (environment/conda.yml)
 PYYAML_VERSION = "6.0.2"  # the one package contract export needs (its MLmodel parser), pinned as in requirements.txt
-TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"  # base OS image; Python pins: conda.yml
+# Base OS image of the training environment; the Python packages are pinned by conda.yml. Part of the
+# environment version hash, so pinning a dated tag here re-registers the environment.
+TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 INSTANCE_TYPE = "Standard_DS3_v2"  # online deployment size (one instance per slot; blue/green briefly needs two)
 
 

@@ -66,8 +66,10 @@ def training_run(agent, seeds, groups, model_files, evaluation: dict, champion: 
 
 def test_training_registers_data_and_a_pinned_environment_and_links_the_model_to_both(agent, seeds, groups, model_files):
     state = training_run(agent, seeds, groups, model_files, {"candidate": {"rmse": 0.9}, "champion": {"rmse": 1.0}}, True)
+    from stacks.seed_files import TRAINING_IMAGE
+
     conda = (seeds / "model" / "environment" / "conda.yml").read_bytes()
-    env_version = hashlib.sha256(conda).hexdigest()[:16]
+    env_version = hashlib.sha256(conda + TRAINING_IMAGE.encode()).hexdigest()[:16]
     assert list(state["environments"]) == [f"example-model-train:{env_version}"]
     assert list(state["data"]) == ["example-model-data:4242"]
     job = next(iter(state["jobs"].values()))["spec"]
