@@ -1,8 +1,10 @@
 """Shared entry-point helpers: where the config lives and how user mistakes are reported.
 
 A user mistake (bad YAML, a stack pattern that matches nothing) prints one line per problem and
-exits 2; it never shows a traceback. Bugs in the kit still show theirs. Importing this module does
-not import cdktf (the CLI's fast commands rely on that).
+exits 2; it never shows a traceback. Ctrl-C prints `interrupted` and exits 130. Under `main.py`
+(`npx cdktf synth`) a bug in the kit still shows its traceback; the `mlops-kit` console entry point
+(scripts/cli.py) turns it into one line unless `--debug` is given. Importing this module does not
+import cdktf (the CLI's fast commands rely on that).
 """
 
 from __future__ import annotations
