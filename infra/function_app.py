@@ -88,6 +88,7 @@ class FlexFunctionAppProps:
     package_hash: str | None = None  # content hash of the zip, part of the blob name
     maximum_instance_count: int = DEFAULT_MAX_INSTANCES
     depends_on: Sequence[ITerraformDependable] = ()  # grants and queues the host needs at start
+    upload_after: Sequence[ITerraformDependable] = ()  # slow resources the package upload waits for
 
 
 def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict:
@@ -205,7 +206,8 @@ class FlexFunctionApp(Construct):
             return
         blob_name = f"source/{p.package_hash}/{PACKAGE_FILE}"
         # The deployer writes the package with Entra ID: a data role on this one container. It is
-        # created with the account, so it has the site's creation time to propagate before the upload.
+        # created with the account; the upload waits for the site and `upload_after`, which gives
+        # the new role minutes to propagate (Azure RBAC is eventually consistent).
         client = az.DataAzurermClientConfig(self, "deployer")
         deployer_grant = az.RoleAssignment(
             self, "deployer_upload", scope=self.deployment_container.id,
@@ -216,7 +218,7 @@ class FlexFunctionApp(Construct):
             self, "package", name=blob_name, storage_account_name=self.package_storage.name,
             storage_container_name=self.deployment_container.name, type="Block", source=p.package_path,
             content_type="application/zip",
-            depends_on=[deployer_grant, self.site],
+            depends_on=[deployer_grant, self.site, *p.upload_after],
         )
         self.deploy = AzapiResourceAction(
             self,

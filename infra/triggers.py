@@ -185,6 +185,24 @@ class PipelineTriggers(Construct):
         if p.app_insights_local_auth_disabled:
             grants.append(grant("function_telemetry", p.app_insights_id, "Monitoring Metrics Publisher", "telemetry"))
 
+        # ------------------------------------------------------------ Event Grid (needs only the queue)
+        self.events = EventGrid(
+            self,
+            EventGridProps(
+                resource_group_name=p.resource_group_name, location=p.location, lake_topic_name=p.lake_topic_name,
+                ml_topic_name=p.ml_topic_name, data_lake_id=p.data_lake_id, workspace_id=p.workspace_id,
+                training_filesystem=p.training_filesystem, training_prefix=p.training_prefix,
+                marker_suffix=p.marker_suffix, model_name=p.model_name,
+                max_delivery_attempts=p.max_delivery_attempts, event_ttl_minutes=p.event_ttl_minutes,
+                dead_letter_container_name=p.dead_letter_container_name,
+                dead_letter_container_id=p.dead_letter_container_id, queue_account_id=self.storage.id,
+                queue_name=self.event_queue.name, queue_id=self.event_queue.id, log_analytics_workspace_id=law,
+            ),
+        )
+        self.lake_topic, self.ml_topic = self.events.lake_topic, self.events.ml_topic
+        self.training_subscription = self.events.training_subscription
+        self.model_subscription = self.events.model_subscription
+
         # ------------------------------------------------------------ the function app
         self.plan = az.ServicePlan(
             self, "plan", name=p.plan_name, resource_group_name=p.resource_group_name, location=p.location,
@@ -211,6 +229,9 @@ class PipelineTriggers(Construct):
                 package_path=p.package_path, package_hash=p.package_hash,
                 maximum_instance_count=p.maximum_instance_count,
                 depends_on=[*grants, self.event_queue, self.poison_queue],
+                # The topics come after the workspace and the lake (their sources), minutes into the
+                # apply: uploading after them leaves the deployer's new data role time to propagate.
+                upload_after=[self.lake_topic, self.ml_topic],
             ),
         )
         self.site = self.function_app.site
@@ -228,24 +249,6 @@ class PipelineTriggers(Construct):
                     self, f"storage_{service}_endpoint", link=p.private_link, name=f"pep-{p.storage_name}-{service}",
                     resource_id=self.storage.id, subresource=service,
                 )
-
-        # ------------------------------------------------------------ Event Grid
-        self.events = EventGrid(
-            self,
-            EventGridProps(
-                resource_group_name=p.resource_group_name, location=p.location, lake_topic_name=p.lake_topic_name,
-                ml_topic_name=p.ml_topic_name, data_lake_id=p.data_lake_id, workspace_id=p.workspace_id,
-                training_filesystem=p.training_filesystem, training_prefix=p.training_prefix,
-                marker_suffix=p.marker_suffix, model_name=p.model_name,
-                max_delivery_attempts=p.max_delivery_attempts, event_ttl_minutes=p.event_ttl_minutes,
-                dead_letter_container_name=p.dead_letter_container_name,
-                dead_letter_container_id=p.dead_letter_container_id, queue_account_id=self.storage.id,
-                queue_name=self.event_queue.name, queue_id=self.event_queue.id, log_analytics_workspace_id=law,
-            ),
-        )
-        self.lake_topic, self.ml_topic = self.events.lake_topic, self.events.ml_topic
-        self.training_subscription = self.events.training_subscription
-        self.model_subscription = self.events.model_subscription
 
 
 def function_settings(

@@ -69,8 +69,12 @@ def test_deploy_order_grants_then_site_then_upload_then_one_deploy(example, stac
     assert grant["role_definition_name"] == "Storage Blob Data Contributor"
     assert grant["scope"] == ref("azurerm_storage_container", address_of(
         stack, "azurerm_storage_container", "triggers/function_app/deployment_container"))
-    # The upload waits for the deployer's data role and the site (time for the role to propagate).
-    assert {f"azurerm_role_assignment.{deployer}", f"azapi_resource.{site_address(stack)}"} <= set(blob["depends_on"])
+    # The upload waits for the deployer's data role, the site and the topics (which wait for the
+    # workspace and the lake): minutes for the new role to propagate.
+    topics = {f"azurerm_eventgrid_system_topic.{address_of(stack, 'azurerm_eventgrid_system_topic', f'triggers/{k}_topic')}"
+              for k in ("lake", "ml")}
+    assert {f"azurerm_role_assignment.{deployer}", f"azapi_resource.{site_address(stack)}", *topics} <= set(
+        blob["depends_on"])
     deployment_grant = address_of(stack, "azurerm_role_assignment", "triggers/function_app/deployment_storage")
     assert {f"{BLOB}.{blob_address}", f"azurerm_role_assignment.{deployment_grant}"} <= set(deploy(stack)["depends_on"])
 
