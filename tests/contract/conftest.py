@@ -50,3 +50,27 @@ def check(cc, tmp_path, capsys, monkeypatch):
         return Result(code, captured.out, captured.err, junit_path if junit else None)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory):
+    """Real MLflow models (tests/contract/scenario_models.py), each trained and saved once per session."""
+    pytest.importorskip("mlflow")
+    from scenario_models import ModelShop
+
+    return ModelShop(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def verify(cc, tmp_path, capsys, monkeypatch):
+    """Run `contract_check.py verify` in-process on an app contract dict and a model directory."""
+    monkeypatch.delenv("TF_BUILD", raising=False)
+
+    def run(app, model_dir, *extra):
+        app_path = tmp_path / "model-contract.json"
+        app_path.write_text(app if isinstance(app, str) else json.dumps(app, indent=2))
+        code = cc.main(["verify", "--app", str(app_path), "--model-dir", str(model_dir), *map(str, extra)])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run

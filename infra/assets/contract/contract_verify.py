@@ -47,7 +47,7 @@ def _short(value: Any, limit: int = TRUNCATE) -> str:
 @dataclass
 class Problem:
     kind: str  # BREAKING or UNDECIDED
-    interaction: str
+    interaction: str | None  # None: a finding of the signature diff that the answers cannot overrule
     need: str  # what the app needs, and what it got instead
     fix_model: str
     fix_app: str
@@ -56,7 +56,8 @@ class Problem:
 
     def render(self) -> str:
         title = "BREAKING" if self.kind == BREAKING else "UNDECIDED (outside what the contract can express)"
-        lines = [f"{title}: interaction '{self.interaction}'"]
+        where = f"interaction '{self.interaction}'" if self.interaction else "signature diff (static stage)"
+        lines = [f"{title}: {where}"]
         if self.request is not None:
             lines.append(f"  request    {_short(self.request)}")
         if self.answer is not None:
@@ -246,7 +247,7 @@ def check_answer(interaction: dict[str, Any], exchange: Exchange, outcome: Outco
             Problem(
                 BREAKING,
                 name,
-                f"an answer (HTTP 200); the model refused the request with HTTP {exchange.status}: {_short(first, 300)}",
+                f"an answer (HTTP 200); the model refused the request with HTTP {exchange.status}: {_short(first, 200)}",
                 "accept what the app sends (see the error: a column the model now needs, a type, a category)",
                 "send what the model now needs (from the app's request builder), then re-record the interaction",
                 request,
@@ -365,7 +366,8 @@ def check_answer(interaction: dict[str, Any], exchange: Exchange, outcome: Outco
     check.finish(needs)
     if any(isinstance(v, _NaN) for values in check.seen.values() for v in values):
         outcome.notes.append(f"interaction '{name}': the answer holds NaN (accepted: the app declares it nullable)")
-    outcome.checked.append(name)
+    if not any(p.interaction == name for p in outcome.problems):
+        outcome.checked.append(name)
 
 
 def check_labels_offered(interactions: Sequence[dict[str, Any]], classes: Sequence[Any] | None, outcome: Outcome):
@@ -392,6 +394,54 @@ def check_labels_offered(interactions: Sequence[dict[str, Any]], classes: Sequen
             return
 
 
+def sends_null(request: dict[str, Any], name: str) -> bool:
+    """Whether a recorded request sends null for (or leaves out) input ``name``."""
+    for key in ("input_data", "dataframe_split"):
+        body = request.get(key)
+        if isinstance(body, dict) and isinstance(body.get("columns"), list) and isinstance(body.get("data"), list):
+            if name not in body["columns"]:
+                return True
+            index = body["columns"].index(name)
+            return any(isinstance(row, list) and (len(row) <= index or row[index] is None) for row in body["data"])
+    records = request.get("dataframe_records")
+    if isinstance(records, list):
+        return any(isinstance(r, dict) and r.get(name) is None for r in records)
+    return False
+
+
+def overrule_static(findings: Sequence[Any], interactions: Sequence[dict[str, Any]], outcome: Outcome) -> list[str]:
+    """Split the signature diff's breaking findings: the answers decide, except where they cannot see.
+
+    Kept as breaking: an input type the model narrowed or changed (MLflow converts silently at scoring,
+    e.g. 61000.5 -> 61000 for a long), and an input the model now requires where no passing interaction
+    sends null. Returned as notes (the answers decide): outputs (the app's needs on the answer replace
+    them), renamed or removed inputs (a missing one makes the request fail), shapes (enforced by MLflow).
+    """
+    passed = [i for i in interactions if i["name"] in outcome.checked]
+    notes = []
+    for f in findings:
+        if not f.breaking:
+            continue
+        kept = f.side == "input" and f.problem.startswith(("narrowed type", "incompatible type"))
+        if f.side == "input" and f.problem.startswith("nullability"):
+            kept = not any(sends_null(i["request"], f.field) for i in passed)
+        if not kept:
+            notes.append(f.message)
+            continue
+        if f.problem.startswith("nullability"):
+            why = "no recorded request sends null for it, so the answers cannot show whether the model accepts null"
+            fix_model = "declare the input optional (required=False) and impute inside the model"
+            fix_app = (
+                f"record a request with '{f.field}' null (if the model accepts it, this passes), or always send it"
+            )
+        else:
+            why = "the answers cannot show this: MLflow converts the values at scoring without an error (61000.5 -> 61000)"
+            fix_model = "declare and accept the input as the app sends it (e.g. double)"
+            fix_app = 'send the type the model declares and update "inputs"'
+        outcome.problems.append(Problem(BREAKING, None, f"{f.message}; {why}", fix_model, fix_app))
+    return notes
+
+
 # ---------------------------------------------------------------------------------------------
 # Getting the answers: the model in-process (verify) or a live deployment (replay)
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +454,7 @@ class ModelUnavailable(Exception):
 def _mlflow_error(exc: Exception) -> str:
     """The real cause of an MLflow serving error (MLflow wraps predict's exception and keeps the trace)."""
     message = str(getattr(exc, "message", exc)).strip()
-    trace = getattr(exc, "stack_trace", None)
+    trace = getattr(exc, "json_kwargs", {}).get("stack_trace")
     if "unexpected error while evaluating the model" in message and trace:
         lines = [line for line in str(trace).strip().splitlines() if line.strip()]
         message = lines[-1].strip() if lines else message
