@@ -32,40 +32,78 @@ SPEC: dict[str, tuple[list[tuple[str, ...]], set[str], set[str]]] = {
     "extension add": ([("--name",)], {"--name"}, set()),
     "ml model show": ([("--name",)], {"--name", "--version", "--label", "--registry-name"}, set()),
     "ml model list": ([], {"--name", "--registry-name", "--max-results"}, set()),
-    "ml model download": ([("--name", "--version", "--workspace-name")],  # -w even with --registry-name (#25720)
-                          {"--name", "--version", "--registry-name", "--download-path"}, set()),
-    "ml model create": ([("--name", "--path"), ("--file",)], {"--name", "--version", "--path", "--type", "--tags",
-                        "--registry-name", "--description", "--file"}, set()),
-    "ml model update": ([("--resource-group", "--name", "--version")], {"--name", "--version", "--set",
-                        "--registry-name"}, set()),
-    "ml model share": ([("--name", "--version", "--share-with-name", "--share-with-version", "--registry-name")],
-                       {"--name", "--version", "--share-with-name", "--share-with-version", "--registry-name"}, set()),
+    "ml model download": (
+        [("--name", "--version", "--workspace-name")],  # -w even with --registry-name (#25720)
+        {"--name", "--version", "--registry-name", "--download-path"},
+        set(),
+    ),
+    "ml model create": (
+        [("--name", "--path"), ("--file",)],
+        {"--name", "--version", "--path", "--type", "--tags", "--registry-name", "--description", "--file"},
+        set(),
+    ),
+    "ml model update": (
+        [("--resource-group", "--name", "--version")],
+        {"--name", "--version", "--set", "--registry-name"},
+        set(),
+    ),
+    "ml model share": (
+        [("--name", "--version", "--share-with-name", "--share-with-version", "--registry-name")],
+        {"--name", "--version", "--share-with-name", "--share-with-version", "--registry-name"},
+        set(),
+    ),
     "ml online-endpoint list": ([WS], set(), set()),
     "ml online-endpoint show": ([(*WS, "--name")], {"--name"}, set()),
     "ml online-endpoint create": ([(*WS, "--name"), (*WS, "--file")], {"--name", "--file", "--auth-mode"}, set()),
     "ml online-endpoint update": ([(*WS, "--name")], {"--name", "--traffic", "--mirror-traffic"}, set()),
-    "ml online-endpoint invoke": ([(*WS, "--name", "--request-file")], {"--name", "--request-file",
-                                  "--deployment-name"}, set()),
+    "ml online-endpoint invoke": (
+        [(*WS, "--name", "--request-file")],
+        {"--name", "--request-file", "--deployment-name"},
+        set(),
+    ),
     "ml online-deployment list": ([(*WS, "--endpoint-name")], {"--endpoint-name"}, set()),
     "ml online-deployment show": ([(*WS, "--name", "--endpoint-name")], {"--name", "--endpoint-name"}, set()),
-    "ml online-deployment create": ([(*WS, "--file")], {"--file", "--name", "--endpoint-name", "--all-traffic"},
-                                    {"--all-traffic"}),
-    "ml online-deployment delete": ([(*WS, "--name", "--endpoint-name", "--yes")], {"--name", "--endpoint-name",
-                                    "--yes", "--no-wait"}, {"--yes", "--no-wait"}),
+    "ml online-deployment create": (
+        [(*WS, "--file")],
+        {"--file", "--name", "--endpoint-name", "--all-traffic"},
+        {"--all-traffic"},
+    ),
+    "ml online-deployment delete": (
+        [(*WS, "--name", "--endpoint-name", "--yes")],
+        {"--name", "--endpoint-name", "--yes", "--no-wait"},
+        {"--yes", "--no-wait"},
+    ),
     "ml data show": ([(*WS, "--name")], {"--name", "--version", "--label"}, set()),
-    "ml data create": ([(*WS, "--name", "--version", "--type", "--path"), (*WS, "--file")],
-                       {"--name", "--version", "--type", "--path", "--description", "--file"}, set()),
+    "ml data create": (
+        [(*WS, "--name", "--version", "--type", "--path"), (*WS, "--file")],
+        {"--name", "--version", "--type", "--path", "--description", "--file"},
+        set(),
+    ),
     "ml environment show": ([(*WS, "--name")], {"--name", "--version", "--label"}, set()),
-    "ml environment create": ([(*WS, "--name", "--version", "--conda-file", "--image"), (*WS, "--file")],
-                              {"--name", "--version", "--conda-file", "--image", "--file", "--description"}, set()),
+    "ml environment create": (
+        [(*WS, "--name", "--version", "--conda-file", "--image"), (*WS, "--file")],
+        {"--name", "--version", "--conda-file", "--image", "--file", "--description"},
+        set(),
+    ),
     "ml job create": ([(*WS, "--file")], {"--file", "--name", "--stream"}, {"--stream"}),
     "ml job stream": ([(*WS, "--name")], {"--name"}, set()),
     "ml job show": ([(*WS, "--name")], {"--name"}, set()),
     "ml job download": ([(*WS, "--name")], {"--name", "--output-name", "--download-path", "--all"}, {"--all"}),
 }
-ALIASES = {"-g": "--resource-group", "-w": "--workspace-name", "-n": "--name", "-v": "--version", "-f": "--file",
-           "-e": "--endpoint-name", "-p": "--path", "-t": "--type", "-r": "--request-file", "-d": "--deployment-name",
-           "-y": "--yes", "--output": "-o"}
+ALIASES = {
+    "-g": "--resource-group",
+    "-w": "--workspace-name",
+    "-n": "--name",
+    "-v": "--version",
+    "-f": "--file",
+    "-e": "--endpoint-name",
+    "-p": "--path",
+    "-t": "--type",
+    "-r": "--request-file",
+    "-d": "--deployment-name",
+    "-y": "--yes",
+    "--output": "-o",
+}
 NAME = re.compile(r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?")
 
 
@@ -119,8 +157,10 @@ class State:
 
 def check_name(kind: str, name: str) -> None:
     if not (3 <= len(name) <= 32 and NAME.fullmatch(name)):
-        raise Refused(f"{kind} name '{name}' breaks Azure ML's rule: 3-32 characters, a letter first, "
-                      "letters, digits and '-', a letter or digit last")
+        raise Refused(
+            f"{kind} name '{name}' breaks Azure ML's rule: 3-32 characters, a letter first, "
+            "letters, digits and '-', a letter or digit last"
+        )
 
 
 def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - one branch per command, like az
@@ -139,8 +179,12 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
         check_name("endpoint", name)
         if name in d["endpoints"]:
             raise Refused("(UserError) An endpoint with this name already exists")
-        d["endpoints"][name] = {"workspace": ws, "traffic": {}, "deployments": {},
-                                "auth_mode": one(flags, "--auth-mode", "key")}
+        d["endpoints"][name] = {
+            "workspace": ws,
+            "traffic": {},
+            "deployments": {},
+            "auth_mode": one(flags, "--auth-mode", "key"),
+        }
         return {"name": name}
     endpoint = d["endpoints"].get(endpoint_name) if command.startswith("ml online-") else None
     if command.startswith("ml online-") and endpoint is None:
@@ -160,7 +204,9 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
         dep_name = one(flags, "--name") or spec["name"]
         check_name("deployment", dep_name)
         if dep_name in endpoint["deployments"]:
-            raise Refused("(UserError) A deployment with this name already exists. ... use `az ml online-deployment update`")
+            raise Refused(
+                "(UserError) A deployment with this name already exists. ... use `az ml online-deployment update`"
+            )
         m = re.fullmatch(r"azureml://registries/([^/]+)/models/([^/]+)/versions/([^/]+)", spec["model"])
         if not m or f"{m[2]}:{m[3]}" not in d["models"].get(f"registry:{m[1]}", {}):
             raise Refused(f"model {spec['model']} not found in its registry")
@@ -195,7 +241,9 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
             if dep not in endpoint["deployments"]:
                 raise Refused(f"traffic for deployment {dep}, which does not exist")
             if int(pct) > 0 and endpoint["traffic"].get(dep, 0) == 0 and not d["invoked"].get(f"{name}/{dep}"):
-                raise Refused(f"kit rule: traffic shifted to {dep} before it passed a smoke test (invoke --deployment-name)")
+                raise Refused(
+                    f"kit rule: traffic shifted to {dep} before it passed a smoke test (invoke --deployment-name)"
+                )
         endpoint["traffic"].update({k: int(v) for k, v in traffic.items()})
         if sum(endpoint["traffic"].values()) not in (0, 100):
             raise Refused(f"traffic must add up to 100, got {endpoint['traffic']}")
@@ -227,8 +275,14 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
         files = path if not path.startswith("azureml://") else d["jobs"][path.split("/")[3]]["model"]
         stored = Path(os.environ["AZ_STATE"]).parent / "store" / models_key.replace(":", "-") / key.replace(":", "-")
         shutil.copytree(files, stored)
-        models[key] = {"name": name, "version": version, "tags": tags, "files": str(stored), "path": path,
-                       "creation_context": {"created_at": f"2026-01-01T00:00:{len(models):02d}"}}
+        models[key] = {
+            "name": name,
+            "version": version,
+            "tags": tags,
+            "files": str(stored),
+            "path": path,
+            "creation_context": {"created_at": f"2026-01-01T00:00:{len(models):02d}"},
+        }
         return models[key]
     if command in ("ml data show", "ml environment show"):
         store = d["data" if "data" in command else "environments"]
@@ -236,13 +290,21 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
             raise Refused(f"ResourceNotFound: {name}:{version}")
         return store[f"{name}:{version}"]
     if command == "ml data create":
-        d["data"][f"{name}:{version}"] = {"name": name, "version": version, "path": one(flags, "--path"),
-                                          "type": one(flags, "--type")}
+        d["data"][f"{name}:{version}"] = {
+            "name": name,
+            "version": version,
+            "path": one(flags, "--path"),
+            "type": one(flags, "--type"),
+        }
         return d["data"][f"{name}:{version}"]
     if command == "ml environment create":
         conda = Path(one(flags, "--conda-file")).read_text()
-        d["environments"][f"{name}:{version}"] = {"name": name, "version": version, "conda": conda,
-                                                  "image": one(flags, "--image")}
+        d["environments"][f"{name}:{version}"] = {
+            "name": name,
+            "version": version,
+            "conda": conda,
+            "image": one(flags, "--image"),
+        }
         return d["environments"][f"{name}:{version}"]
     if command == "ml job create":
         spec = json.loads(Path(one(flags, "--file")).read_text())

@@ -58,8 +58,10 @@ def groups(team) -> dict[str, dict[str, str]]:
         lake = names.name("data_lake")
         trig = t.triggers.training
         out[f"{t.name}-{env}"] = {
-            "AZURE_RESOURCE_GROUP": names.name("resource_group"), "AML_WORKSPACE": names.name("ml_workspace"),
-            "AML_ENDPOINT": names.name("ml_endpoint"), "AML_COMPUTE": "cpu-cluster",
+            "AZURE_RESOURCE_GROUP": names.name("resource_group"),
+            "AML_WORKSPACE": names.name("ml_workspace"),
+            "AML_ENDPOINT": names.name("ml_endpoint"),
+            "AML_COMPUTE": "cpu-cluster",
             "AML_REGISTRY": shared.name("ml_registry"),
             "TRAINING_DATA_ROOT": f"abfss://{trig.filesystem}@{lake}.dfs.core.windows.net/{trig.prefix}",
         }
@@ -83,8 +85,13 @@ def model_files(tmp_path) -> Path:
 
 
 def registered(files: Path, name: str, version: str, tags: dict[str, str]) -> dict:
-    return {"name": name, "version": version, "tags": tags, "files": str(files),
-            "creation_context": {"created_at": f"2025-12-31T00:00:{int(version) % 60:02d}"}}
+    return {
+        "name": name,
+        "version": version,
+        "tags": tags,
+        "files": str(files),
+        "creation_context": {"created_at": f"2025-12-31T00:00:{int(version) % 60:02d}"},
+    }
 
 
 def dump(obj) -> str:

@@ -64,7 +64,9 @@ class Agent:
         self.bin = self.root / "bin"
         self.bin.mkdir(parents=True, exist_ok=True)
         az = self.bin / "az"
-        az.write_text(f"#!{sys.executable}\nimport runpy, sys\nsys.argv[0] = 'az'\nrunpy.run_path({str(STUB)!r}, run_name='__main__')\n")
+        az.write_text(
+            f"#!{sys.executable}\nimport runpy, sys\nsys.argv[0] = 'az'\nrunpy.run_path({str(STUB)!r}, run_name='__main__')\n"
+        )
         az.chmod(0o755)
         self.az_log = self.root / "az.log"
         self.az_state = self.root / "az-state.json"
@@ -97,11 +99,16 @@ class Agent:
         shutil.rmtree(workspace, ignore_errors=True)
         for sub in ("a", "s", "TestResults", "tmp"):
             (workspace / sub).mkdir(parents=True)
-        variables = {"Pipeline.Workspace": str(workspace), "Agent.TempDirectory": str(workspace / "tmp"),
-                     "Build.ArtifactStagingDirectory": str(workspace / "a"), "Build.SourcesDirectory": str(workspace / "s"),
-                     "System.DefaultWorkingDirectory": str(workspace / "s"),
-                     "Common.TestResultsDirectory": str(workspace / "TestResults"),
-                     "Build.BuildId": self.build_id, "Build.BuildNumber": f"20260101.{self.build_id}"}
+        variables = {
+            "Pipeline.Workspace": str(workspace),
+            "Agent.TempDirectory": str(workspace / "tmp"),
+            "Build.ArtifactStagingDirectory": str(workspace / "a"),
+            "Build.SourcesDirectory": str(workspace / "s"),
+            "System.DefaultWorkingDirectory": str(workspace / "s"),
+            "Common.TestResultsDirectory": str(workspace / "TestResults"),
+            "Build.BuildId": self.build_id,
+            "Build.BuildNumber": f"20260101.{self.build_id}",
+        }
         for v in job.get("variables", []):
             if "group" in v:
                 variables |= self.groups[v["group"]]
@@ -138,20 +145,38 @@ class Agent:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
         env |= {k.upper().replace(".", "_"): v for k, v in variables.items()}
         env |= {k: self._macros(str(v), variables) for k, v in (step.get("env") or {}).items()}
-        env |= {"PATH": os.pathsep.join(path), "AZ_LOG": str(self.az_log), "AZ_STATE": str(self.az_state),
-                **self.extra_env}
+        env |= {
+            "PATH": os.pathsep.join(path),
+            "AZ_LOG": str(self.az_log),
+            "AZ_STATE": str(self.az_state),
+            **self.extra_env,
+        }
         file = self.root / "step.sh"
         file.write_text(self._macros(script, variables))
         where = self._macros(cwd, variables) if cwd else variables["System.DefaultWorkingDirectory"]
-        proc = subprocess.run(["bash", "--noprofile", "--norc", str(file)], cwd=where, env=env, capture_output=True,
-                              text=True, timeout=300)
-        record = {"stage": stage, "job": job, "step": step.get("displayName") or step.get("name"),
-                  "rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", str(file)],
+            cwd=where,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        record = {
+            "stage": stage,
+            "job": job,
+            "step": step.get("displayName") or step.get("name"),
+            "rc": proc.returncode,
+            "stdout": proc.stdout,
+            "stderr": proc.stderr,
+        }
         self.log.append(record)
         for line in proc.stdout.splitlines():
             m = OUTPUT.search(line)
             if m and step.get("name"):
                 self.outputs[(stage, job, step["name"], m.group(1))] = m.group(2)
         if proc.returncode != 0:
-            raise StepFailed(f"{stage}/{job}: step '{record['step']}' exited {proc.returncode}\n"
-                             f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}")
+            raise StepFailed(
+                f"{stage}/{job}: step '{record['step']}' exited {proc.returncode}\n"
+                f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+            )

@@ -23,14 +23,23 @@ def app_agent(agent, seeds):
 def live_endpoint(groups, env: str, registry_version: str | None, traffic: int = 100) -> dict:
     g = groups[f"example-{env}"]
     model = f"azureml://registries/{g['AML_REGISTRY']}/models/example-model/versions/{registry_version}"
-    return {g["AML_ENDPOINT"]: {"workspace": g["AML_WORKSPACE"], "traffic": {"blue": traffic},
-                                "deployments": {"blue": {"model": model, "instance_type": "Standard_DS3_v2"}}}}
+    return {
+        g["AML_ENDPOINT"]: {
+            "workspace": g["AML_WORKSPACE"],
+            "traffic": {"blue": traffic},
+            "deployments": {"blue": {"model": model, "instance_type": "Standard_DS3_v2"}},
+        }
+    }
 
 
 def test_app_ci_checks_the_model_that_takes_traffic(app_agent, seeds, groups, model_files):
     registry = groups["example-staging"]["AML_REGISTRY"]
-    app_agent.seed_state({"endpoints": live_endpoint(groups, "staging", "7"),
-                      "models": {f"registry:{registry}": {"example-model:7": registered(model_files, "example-model", "7", {})}}})
+    app_agent.seed_state(
+        {
+            "endpoints": live_endpoint(groups, "staging", "7"),
+            "models": {f"registry:{registry}": {"example-model:7": registered(model_files, "example-model", "7", {})}},
+        }
+    )
     app_agent.run(seeds / "templates" / "pipelines" / "app-ci.yml", stages=["ContractCheck"])
     out = "".join(r["stdout"] for r in app_agent.log)
     assert "staging: checking against example-model:7 (blue)" in out and "prod: no endpoint" in out
@@ -44,10 +53,16 @@ def test_app_ci_fails_when_an_endpoint_serves_nothing(app_agent, seeds, groups):
 
 
 def test_app_ci_fails_when_the_live_model_breaks_the_app(app_agent, seeds, groups, model_files):
-    (model_files / "MLmodel").write_text((model_files / "MLmodel").read_text().replace('"name": "age"', '"name": "years"'))
+    (model_files / "MLmodel").write_text(
+        (model_files / "MLmodel").read_text().replace('"name": "age"', '"name": "years"')
+    )
     registry = groups["example-prod"]["AML_REGISTRY"]
-    app_agent.seed_state({"endpoints": live_endpoint(groups, "prod", "9"),
-                      "models": {f"registry:{registry}": {"example-model:9": registered(model_files, "example-model", "9", {})}}})
+    app_agent.seed_state(
+        {
+            "endpoints": live_endpoint(groups, "prod", "9"),
+            "models": {f"registry:{registry}": {"example-model:9": registered(model_files, "example-model", "9", {})}},
+        }
+    )
     with pytest.raises(StepFailed):
         app_agent.run(seeds / "templates" / "pipelines" / "app-ci.yml", stages=["ContractCheck"])
 
@@ -56,16 +71,24 @@ def training_run(agent, seeds, groups, model_files, evaluation: dict, champion: 
     g = groups["example-dev"]
     state = {}
     if champion:
-        state["models"] = {f"registry:{g['AML_REGISTRY']}": {"example-model:11": registered(model_files, "example-model", "11", {})}}
+        state["models"] = {
+            f"registry:{g['AML_REGISTRY']}": {"example-model:11": registered(model_files, "example-model", "11", {})}
+        }
     agent.seed_state(state)
     agent.extra_env |= {"AZ_STUB_JOB_MODEL": str(model_files), "AZ_STUB_EVALUATION": json.dumps(evaluation)}
-    agent.run(seeds / "templates" / "pipelines" / "training.yml",
-              {"dataPath": g["TRAINING_DATA_ROOT"] + "2026/01/", "eventId": "evt-9", "environment": "dev"})
+    agent.run(
+        seeds / "templates" / "pipelines" / "training.yml",
+        {"dataPath": g["TRAINING_DATA_ROOT"] + "2026/01/", "eventId": "evt-9", "environment": "dev"},
+    )
     return agent.state()
 
 
-def test_training_registers_data_and_a_pinned_environment_and_links_the_model_to_both(agent, seeds, groups, model_files):
-    state = training_run(agent, seeds, groups, model_files, {"candidate": {"rmse": 0.9}, "champion": {"rmse": 1.0}}, True)
+def test_training_registers_data_and_a_pinned_environment_and_links_the_model_to_both(
+    agent, seeds, groups, model_files
+):
+    state = training_run(
+        agent, seeds, groups, model_files, {"candidate": {"rmse": 0.9}, "champion": {"rmse": 1.0}}, True
+    )
     from stacks.seed_files import TRAINING_IMAGE
 
     conda = (seeds / "model" / "environment" / "conda.yml").read_bytes()
@@ -81,7 +104,9 @@ def test_training_registers_data_and_a_pinned_environment_and_links_the_model_to
 
 
 def test_training_keeps_the_champion_when_the_candidate_is_worse(agent, seeds, groups, model_files):
-    state = training_run(agent, seeds, groups, model_files, {"candidate": {"rmse": 1.2}, "champion": {"rmse": 1.0}}, True)
+    state = training_run(
+        agent, seeds, groups, model_files, {"candidate": {"rmse": 1.2}, "champion": {"rmse": 1.0}}, True
+    )
     assert not state["models"].get(f"workspace:{groups['example-dev']['AML_WORKSPACE']}")
     assert any("not registered: keep" in r["stdout"] for r in agent.log)
 
@@ -90,8 +115,10 @@ def test_training_refuses_data_outside_the_environments_lake(agent, seeds, group
     agent.extra_env |= {"AZ_STUB_JOB_MODEL": str(model_files), "AZ_STUB_EVALUATION": "{}"}
     other = groups["example-prod"]["TRAINING_DATA_ROOT"]
     with pytest.raises(StepFailed, match="outside this environment's training data"):
-        agent.run(seeds / "templates" / "pipelines" / "training.yml",
-                  {"dataPath": other + "x/", "eventId": "evt-9", "environment": "dev"})
+        agent.run(
+            seeds / "templates" / "pipelines" / "training.yml",
+            {"dataPath": other + "x/", "eventId": "evt-9", "environment": "dev"},
+        )
     assert agent.calls() == []
 
 
@@ -100,6 +127,7 @@ def test_model_ci_contract_check_needs_no_install(agent, seeds):
     agent.artifacts.mkdir(parents=True)
     (agent.artifacts / "contract").mkdir()
     (agent.artifacts / "contract" / "model-contract.model.json").write_text(
-        (seeds / "model" / "contract" / "model-contract.model.json").read_text())
+        (seeds / "model" / "contract" / "model-contract.model.json").read_text()
+    )
     agent.run(seeds / "templates" / "pipelines" / "model-ci.yml", stages=["ContractCheck"])
     assert agent.log[-1]["rc"] == 0

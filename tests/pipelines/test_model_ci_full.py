@@ -17,8 +17,10 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(os.environ.get("MLOPS_KIT_PIPELINE_INSTALLS") != "1",
-                                reason="downloads the model's pinned requirements: set MLOPS_KIT_PIPELINE_INSTALLS=1")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MLOPS_KIT_PIPELINE_INSTALLS") != "1",
+    reason="downloads the model's pinned requirements: set MLOPS_KIT_PIPELINE_INSTALLS=1",
+)
 
 
 def test_model_ci_runs_green_in_a_fresh_venv(agent, seeds, tmp_path):

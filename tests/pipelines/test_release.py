@@ -20,8 +20,17 @@ PARAMS = {"modelName": "example-model", "modelVersion": "3", "environment": "dev
 @pytest.fixture()
 def release(agent, groups, model_files):
     dev = groups["example-dev"]
-    agent.seed_state({"models": {f"workspace:{dev['AML_WORKSPACE']}": {
-        "example-model:3": registered(model_files, "example-model", "3", {"job": "job-train-7", "data_asset": "d:1"})}}})
+    agent.seed_state(
+        {
+            "models": {
+                f"workspace:{dev['AML_WORKSPACE']}": {
+                    "example-model:3": registered(
+                        model_files, "example-model", "3", {"job": "job-train-7", "data_asset": "d:1"}
+                    )
+                }
+            }
+        }
+    )
     return agent.root.parent.parent / "seeds" if False else agent
 
 
@@ -40,35 +49,72 @@ def test_first_release_shares_once_then_deploys_blue_green_with_the_smoke_test_f
     for env in ("staging", "prod"):
         endpoint = state["endpoints"][groups[f"example-{env}"]["AML_ENDPOINT"]]
         assert endpoint["traffic"] == {"blue": 100}
-        assert endpoint["deployments"]["blue"]["model"] == f"azureml://registries/{registry}/models/example-model/versions/4242"
+        assert (
+            endpoint["deployments"]["blue"]["model"]
+            == f"azureml://registries/{registry}/models/example-model/versions/4242"
+        )
     # In each environment: create at 0%, smoke-test that slot, then move traffic, then smoke-test the endpoint.
-    staging = [(c, f) for c, f in commands(release) if f.get("--workspace-name") == [groups["example-staging"]["AML_WORKSPACE"]]]
-    order = [c + (" --deployment-name" if "--deployment-name" in f else "") for c, f in staging if "list" not in c and "show" not in c]
-    assert order == ["ml online-endpoint create", "ml online-deployment create",
-                     "ml online-endpoint invoke --deployment-name", "ml online-endpoint update", "ml online-endpoint invoke"]
+    staging = [
+        (c, f)
+        for c, f in commands(release)
+        if f.get("--workspace-name") == [groups["example-staging"]["AML_WORKSPACE"]]
+    ]
+    order = [
+        c + (" --deployment-name" if "--deployment-name" in f else "")
+        for c, f in staging
+        if "list" not in c and "show" not in c
+    ]
+    assert order == [
+        "ml online-endpoint create",
+        "ml online-deployment create",
+        "ml online-endpoint invoke --deployment-name",
+        "ml online-endpoint update",
+        "ml online-endpoint invoke",
+    ]
 
 
 def test_the_share_runs_as_the_staging_identity_only(seeds):
     import yaml
+
     doc = yaml.safe_load((seeds / "templates" / "pipelines" / "release.yml").read_text())
     share = next(s for s in doc["stages"] if s["stage"] == "Share")
     step = next(s for s in share["jobs"][0]["steps"] if s.get("task") == "AzureCLI@2")
     assert step["inputs"]["azureSubscription"] == "arm-staging"
-    writes = [s for st in doc["stages"] if st["stage"] != "Share" for j in st["jobs"]
-              for s in (j.get("steps") or j["strategy"]["runOnce"]["deploy"]["steps"])
-              if "--registry-name" in s.get("inputs", {}).get("inlineScript", "") and "model create" in
-              s.get("inputs", {}).get("inlineScript", "")]
+    writes = [
+        s
+        for st in doc["stages"]
+        if st["stage"] != "Share"
+        for j in st["jobs"]
+        for s in (j.get("steps") or j["strategy"]["runOnce"]["deploy"]["steps"])
+        if "--registry-name" in s.get("inputs", {}).get("inlineScript", "")
+        and "model create" in s.get("inputs", {}).get("inlineScript", "")
+    ]
     assert writes == []
 
 
 def test_second_release_goes_to_the_idle_slot_and_deletes_the_old_one(release, seeds, groups):
     release.run(seeds / "templates" / "pipelines" / "release.yml", PARAMS)
     release.build_id = "4243"
-    release.seed_state(release.state() | {"models": {**release.state()["models"], **{
-        f"workspace:{groups['example-dev']['AML_WORKSPACE']}": {
-            **release.state()["models"][f"workspace:{groups['example-dev']['AML_WORKSPACE']}"],
-            "example-model:4": {**release.state()["models"][f"workspace:{groups['example-dev']['AML_WORKSPACE']}"]
-                                ["example-model:3"], "version": "4", "tags": {"job": "job-train-8"}}}}}})
+    release.seed_state(
+        release.state()
+        | {
+            "models": {
+                **release.state()["models"],
+                **{
+                    f"workspace:{groups['example-dev']['AML_WORKSPACE']}": {
+                        **release.state()["models"][f"workspace:{groups['example-dev']['AML_WORKSPACE']}"],
+                        "example-model:4": {
+                            **release.state()["models"][f"workspace:{groups['example-dev']['AML_WORKSPACE']}"][
+                                "example-model:3"
+                            ],
+                            "version": "4",
+                            "tags": {"job": "job-train-8"},
+                        },
+                    }
+                },
+            }
+        }
+    )
     release.run(seeds / "templates" / "pipelines" / "release.yml", {**PARAMS, "modelVersion": "4"})
     endpoint = release.state()["endpoints"][groups["example-prod"]["AML_ENDPOINT"]]
     assert endpoint["traffic"] == {"green": 100} and list(endpoint["deployments"]) == ["green"]
@@ -92,8 +138,11 @@ def test_a_failed_smoke_test_keeps_the_live_slot_and_removes_the_new_one(release
     release.build_id = "4243"
     workspace = f"workspace:{groups['example-dev']['AML_WORKSPACE']}"
     state = release.state()
-    state["models"][workspace]["example-model:4"] = {**state["models"][workspace]["example-model:3"], "version": "4",
-                                                      "tags": {"job": "job-train-9"}}
+    state["models"][workspace]["example-model:4"] = {
+        **state["models"][workspace]["example-model:3"],
+        "version": "4",
+        "tags": {"job": "job-train-9"},
+    }
     release.seed_state(state)
     release.extra_env["AZ_STUB_BROKEN"] = "green"
     with pytest.raises(StepFailed, match="failed its smoke test"):
@@ -102,14 +151,19 @@ def test_a_failed_smoke_test_keeps_the_live_slot_and_removes_the_new_one(release
     assert endpoint["traffic"] == {"blue": 100} and list(endpoint["deployments"]) == ["blue"]
     # Re-running after the fix deploys it.
     release.extra_env.pop("AZ_STUB_BROKEN")
-    release.run(seeds / "templates" / "pipelines" / "release.yml", {**PARAMS, "modelVersion": "4"},
-                stages=["Candidate", "Share", "Deploy_staging"])
+    release.run(
+        seeds / "templates" / "pipelines" / "release.yml",
+        {**PARAMS, "modelVersion": "4"},
+        stages=["Candidate", "Share", "Deploy_staging"],
+    )
     endpoint = release.state()["endpoints"][groups["example-staging"]["AML_ENDPOINT"]]
     assert endpoint["traffic"] == {"green": 100}
 
 
 def test_a_model_that_breaks_the_app_contract_never_reaches_the_registry(release, seeds, groups, model_files):
-    (model_files / "MLmodel").write_text((model_files / "MLmodel").read_text().replace('"name": "income"', '"name": "salary"'))
+    (model_files / "MLmodel").write_text(
+        (model_files / "MLmodel").read_text().replace('"name": "income"', '"name": "salary"')
+    )
     with pytest.raises(StepFailed, match="Candidate"):
         release.run(seeds / "templates" / "pipelines" / "release.yml", PARAMS)
     assert not [c for c in release.calls() if c.get("command") == "ml model create"]
