@@ -204,6 +204,8 @@ class FlexFunctionApp(Construct):
         self.deploy: AzapiResourceAction | None = None
         if p.package_path is None:
             return
+        if not p.package_hash:
+            raise ValueError("package_hash: required with package_path (it names the blob, so a new package redeploys)")
         blob_name = f"source/{p.package_hash}/{PACKAGE_FILE}"
         # The deployer writes the package with Entra ID: a data role on this one container. It is
         # created with the account; the upload waits for the site and `upload_after`, which gives

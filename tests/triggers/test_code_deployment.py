@@ -103,3 +103,19 @@ def test_no_kudu_push_anywhere(example):
 def test_no_manual_deploy_step_left_in_the_docs():
     for doc in (REPO / "docs").rglob("*.md"):
         assert "az functionapp deploy" not in doc.read_text(), doc
+
+
+def test_the_action_binding_refuses_what_azapi_would_refuse():
+    from cdktf import App, TerraformStack
+
+    from infra.bindings.azapi import AzapiResourceAction
+
+    stack = TerraformStack(App(), "s")
+    with pytest.raises(ValueError, match="api-version"):
+        AzapiResourceAction(stack, "a", type="Microsoft.Web/sites/extensions", resource_id="/x", method="PUT")
+    with pytest.raises(ValueError, match="method"):
+        AzapiResourceAction(stack, "b", type="Microsoft.Web/sites/extensions@2024-04-01", resource_id="/x",
+                            method="put")
+    with pytest.raises(TypeError, match="body"):
+        AzapiResourceAction(stack, "c", type="Microsoft.Web/sites/extensions@2024-04-01", resource_id="/x",
+                            method="PUT", body='{"properties": {}}')  # type: ignore[arg-type]
