@@ -1170,6 +1170,12 @@ def _run_interactions(args: argparse.Namespace) -> int:
                 exchange = cv.post(args.scoring_uri, interaction["request"], args.deployment, token, args.timeout)
             except OSError as exc:  # connection refused, DNS, timeout: the endpoint did not answer at all
                 return _error(f"{args.scoring_uri}: no answer to interaction '{interaction['name']}': {exc}")
+            if exchange.status in (401, 403):
+                source = f"--token-file {args.token_file}" if args.token_file else f"${args.token_env}"
+                return _error(
+                    f"{args.scoring_uri}: HTTP {exchange.status}: the endpoint refused the credentials "
+                    f"(token from {source}); get an Entra token for https://ml.azure.com with a role on the endpoint"
+                )
             cv.check_answer(interaction, exchange, outcome)
     print(cv.format_outcome(outcome, len(app.interactions), target, static_notes))
     if os.environ.get("TF_BUILD"):
