@@ -102,6 +102,40 @@ def test_bad_arguments_are_one_line_and_exit_2(argv, tmp_path):
     assert not Path("/tmp/never-written").exists()
 
 
+# Other commands' own messages (scan, bench's argparse) have their own shape: no traceback, a short answer.
+OTHER_BAD_ARGS = [
+    ["scan", "--out", "/nonexistent"],
+    ["scan", "--out", "README.md"],
+    ["scan", "--skips", "/nonexistent.yaml"],
+    ["scan", "--skips", "README.md"],
+    ["scan", "--reports", "README.md"],
+    ["scan", "--write-baseline", "/proc/x/y"],
+    ["scan", "nomatch-*"],
+    ["bench", "--reps", "abc"],
+    ["bench", "--nope"],
+    ["preflight", "--teams", "/nonexistent"],
+    ["synth", "team:", "--teams", str(ORG), "--out", "/tmp/never-written"],
+    ["synth", "--team", "", "--teams", str(ORG), "--out", "/tmp/never-written"],
+    ["synth", "--teams", str(ORG), "--out", "/tmp/never-written", "--out", "."],
+    ["new-team", "fraud", "--teams", str(ORG), *flags(), "--network", "qa=public"],
+    ["new-team", "fraud", "--teams", str(ORG), *flags(), "--compute-subnet", "dev"],
+    ["new-team", "fraud", "--teams", str(ORG), *flags(), "--dev-subscription", "x" * 300],
+    ["validate", "--teams", str(ORG / "example.yaml")],
+    ["diagram", "example", "--teams", str(ORG), "--out", "/dev/null"],
+    ["-h"],
+]
+
+
+@pytest.mark.parametrize("argv", OTHER_BAD_ARGS, ids=[" ".join(a)[:60] for a in OTHER_BAD_ARGS])
+def test_other_bad_arguments_never_show_a_traceback(argv):
+    code, out, err = run(*argv, cwd=REPO)
+    assert code in (2, 3), (code, out[-500:], err[-500:])
+    assert "Traceback" not in err + out and 'File "' not in err
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("warning: ")]
+    assert 1 <= len(lines) <= 3 and all(len(ln) < 500 for ln in lines), err
+    assert not Path("/tmp/never-written").exists()
+
+
 def test_the_checkout_survives_synth_out_dot():
     before = sorted(p.name for p in REPO.iterdir())
     code, _out, err = run("synth", "platform-bootstrap", "--teams", ORG, "--out", ".", cwd=REPO)
