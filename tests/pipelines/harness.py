@@ -56,6 +56,7 @@ class Agent:
     groups: dict[str, dict[str, str]]  # variable group name -> variables
     python_bin: Path  # bin/ of the clean venv UsePythonVersion selects
     build_id: str = "4242"
+    step_timeout: int = 300  # seconds per step
     extra_env: dict[str, str] = field(default_factory=dict)
     outputs: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
     log: list[dict] = field(default_factory=list)

@@ -27,6 +27,7 @@ def test_model_ci_runs_green_in_a_fresh_venv(agent, seeds, tmp_path):
     venv = tmp_path / "agent-python"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     agent.python_bin = venv / "bin"
+    agent.step_timeout = 3600  # the install step downloads and unpacks mlflow, sklearn, pandas
     agent.run(seeds / "templates" / "pipelines" / "model-ci.yml")
     assert [r["rc"] for r in agent.log] == [0] * len(agent.log)
     assert (agent.artifacts / "contract" / "model-contract.model.json").exists()
