@@ -175,6 +175,8 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
         return [{"name": n, **e} for n, e in d["endpoints"].items() if e["workspace"] == ws]
     if command.startswith("ml online-endpoint") or command.startswith("ml online-deployment"):
         endpoint_name = name if command.startswith("ml online-endpoint") else one(flags, "--endpoint-name")
+        if command == "ml online-deployment create" and endpoint_name is None:  # the file names it
+            endpoint_name = json.loads(Path(one(flags, "--file")).read_text()).get("endpoint_name")
     if command == "ml online-endpoint create":
         check_name("endpoint", name)
         if name in d["endpoints"]:
