@@ -182,9 +182,9 @@ class TcpProxy:
 
     def _pipe(self, a: socket.socket, b: socket.socket) -> None:
         selector = selectors.DefaultSelector()
-        selector.register(a, selectors.EVENT_READ, b)
-        selector.register(b, selectors.EVENT_READ, a)
         try:
+            selector.register(a, selectors.EVENT_READ, b)  # down() may have closed them already
+            selector.register(b, selectors.EVENT_READ, a)
             while True:
                 for key, _ in selector.select(timeout=1):
                     data = key.fileobj.recv(65536)
