@@ -373,3 +373,18 @@ def test_ctrl_c_during_synth_is_one_line_130_and_leaves_nothing(tmp_path):
     assert proc.returncode == 130, stderr[-2000:]
     assert lines == ["interrupted"], stderr[-2000:]
     assert not out.exists() and not list(tmp_path.glob(".cdktf.out.*"))
+
+
+def test_diagram_into_a_folder_it_cannot_write_is_one_line(cli, tmp_path, monkeypatch):
+    """mkstemp failing as in a read-only folder (the tests run as root, for whom chmod does not stop writes)."""
+    import tempfile
+
+    def denied(*_a, **_k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    result = cli("diagram", "example", "--teams", ORG, "--out", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path}: cannot be written (Permission denied). "
+                             "Fix: choose a folder you can write to\n")
+    assert list(tmp_path.iterdir()) == []
