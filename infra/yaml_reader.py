@@ -95,8 +95,11 @@ def read_bytes(path: Path, root: Path | None) -> bytes:
         if path.is_symlink() and root is not None:
             target = path.resolve(strict=True)
             if not target.is_relative_to(root.resolve()):
-                raise ReadError("(file)", f"is a symlink to {str(target)[:80]}, outside {root}",
-                                "copy the file into the folder instead of linking to it")
+                raise ReadError(
+                    "(file)",
+                    f"is a symlink to {str(target)[:80]}, outside {root}",
+                    "copy the file into the folder instead of linking to it",
+                )
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         if path.is_symlink():
@@ -116,8 +119,11 @@ def read_bytes(path: Path, root: Path | None) -> bytes:
             kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, device or socket)"
             raise ReadError("(file)", f"is {kind}", "remove or rename it: only regular .yaml files are read")
         if info.st_size > MAX_BYTES:
-            raise ReadError("(file)", f"is {info.st_size:,} bytes, over the {MAX_BYTES // 1024} KiB limit",
-                            "a team file is a few KB: remove what does not belong there")
+            raise ReadError(
+                "(file)",
+                f"is {info.st_size:,} bytes, over the {MAX_BYTES // 1024} KiB limit",
+                "a team file is a few KB: remove what does not belong there",
+            )
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(MAX_BYTES + 1)
     except OSError as e:
@@ -136,8 +142,9 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise ReadError(f"line {line}", f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})",
-                        "save the file as UTF-8") from None
+        raise ReadError(
+            f"line {line}", f"not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})", "save the file as UTF-8"
+        ) from None
 
 
 def parse(text: str) -> Any:
@@ -147,17 +154,21 @@ def parse(text: str) -> Any:
         if node is None:
             return None
         if _expanded_size(node, {}) > MAX_NODES:
-            raise _Limits(f"has more than {MAX_NODES:,} values once aliases are expanded (a team file has a few "
-                          "hundred)", node.start_mark)
+            raise _Limits(
+                f"has more than {MAX_NODES:,} values once aliases are expanded (a team file has a few hundred)",
+                node.start_mark,
+            )
         return loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(top)"
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         limit = isinstance(e, _Limits)
-        raise ReadError(where, problem[:200] if limit else f"not valid YAML ({problem[:200]})",
-                        "simplify the YAML there (fewer aliases, keys or nesting)" if limit else
-                        "correct the YAML syntax there") from None
+        raise ReadError(
+            where,
+            problem[:200] if limit else f"not valid YAML ({problem[:200]})",
+            "simplify the YAML there (fewer aliases, keys or nesting)" if limit else "correct the YAML syntax there",
+        ) from None
     except RecursionError:
         raise ReadError("(top)", "nested too deeply", "simplify the YAML") from None
     finally:

@@ -38,8 +38,12 @@ def vm_sizes(text: str) -> list[str]:
 
 
 def _write(path: Path, source: str, key: str, values: object) -> None:
-    doc = {"source": source, "generated": datetime.date.today().isoformat(),
-           "generator": "scripts/gen_azure_data.py", key: values}
+    doc = {
+        "source": source,
+        "generated": datetime.date.today().isoformat(),
+        "generator": "scripts/gen_azure_data.py",
+        key: values,
+    }
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     write_kit_file(path, text)  # atomic and mode-keeping; never through a symlink
     print(f"wrote {path} ({len(values)} entries)")  # type: ignore[arg-type]

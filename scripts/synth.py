@@ -83,8 +83,11 @@ def check_outdir(outdir: Path, protected: list[Path]) -> None:
         _refuse(outdir, "is a folder that holds no previous cdktf output (manifest.json), so synth will not replace it")
     unexpected = sorted(entries - CDKTF_ENTRIES)
     if unexpected:
-        _refuse(outdir, f"holds {unexpected[0]!r} besides the cdktf output, which synth would delete",
-                "move it out of the folder, or pass another --out")
+        _refuse(
+            outdir,
+            f"holds {unexpected[0]!r} besides the cdktf output, which synth would delete",
+            "move it out of the folder, or pass another --out",
+        )
 
 
 def _is_manifest(path: Path) -> bool:

@@ -54,8 +54,9 @@ def check_target(path: Path, marker: str | None, force: bool, flag: str = "--for
     return stat.S_IMODE(info.st_mode)
 
 
-def write_kit_file(path: Path, text: str, *, marker: str | None = None, force: bool = False,
-                   flag: str = "--force") -> Path:
+def write_kit_file(
+    path: Path, text: str, *, marker: str | None = None, force: bool = False, flag: str = "--force"
+) -> Path:
     """Write `text` to `path` atomically (see the module docstring); returns `path`."""
     path = Path(path)
     folder = path.parent

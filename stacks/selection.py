@@ -30,7 +30,7 @@ def parse_patterns(raw: str | None) -> list[str] | None:
 
 def _matches(name: str, pattern: str, teams: Mapping[str, str]) -> bool:
     if pattern.startswith(TEAM_PREFIX):
-        return teams.get(name) == pattern[len(TEAM_PREFIX):]
+        return teams.get(name) == pattern[len(TEAM_PREFIX) :]
     return fnmatch.fnmatchcase(name, pattern)
 
 
@@ -67,6 +67,8 @@ def spanning_globs(names: list[str], patterns: list[str] | None, teams: Mapping[
             continue
         hit = sorted({teams[n] for n in names if n in teams and fnmatch.fnmatchcase(n, p)})
         if len(hit) > 1:
-            out.append(f"{ENV_VAR}: pattern {p[:80]!r} selects the stacks of {len(hit)} teams ({_shown(hit)}). "
-                       f"Fix: to select one team, use team:{hit[0]}")
+            out.append(
+                f"{ENV_VAR}: pattern {p[:80]!r} selects the stacks of {len(hit)} teams ({_shown(hit)}). "
+                f"Fix: to select one team, use team:{hit[0]}"
+            )
     return out

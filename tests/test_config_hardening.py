@@ -48,14 +48,18 @@ def with_team(**changes) -> str:
 
 
 # ------------------------------------------------------------------ bytes that are not UTF-8
-@pytest.mark.parametrize("data", [
-    os.urandom(0) + bytes(range(128, 256)) * 4,           # random high bytes
-    gzip.compress(EXAMPLE.encode()),                       # a gzip of the file
-    EXAMPLE.encode() + b"\xff\n",                         # one stray 0xff
-    EXAMPLE.replace("Example", "Exämple").encode("latin-1"),  # latin-1
-    "\ufeff".encode("utf-16-le") + EXAMPLE.encode("utf-16-le"),  # UTF-16 with BOM
-    EXAMPLE.encode() + "é".encode()[:1],                  # a truncated multibyte character
-], ids=["random", "gzip", "stray-ff", "latin-1", "utf-16", "truncated"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        os.urandom(0) + bytes(range(128, 256)) * 4,  # random high bytes
+        gzip.compress(EXAMPLE.encode()),  # a gzip of the file
+        EXAMPLE.encode() + b"\xff\n",  # one stray 0xff
+        EXAMPLE.replace("Example", "Exämple").encode("latin-1"),  # latin-1
+        "\ufeff".encode("utf-16-le") + EXAMPLE.encode("utf-16-le"),  # UTF-16 with BOM
+        EXAMPLE.encode() + "é".encode()[:1],  # a truncated multibyte character
+    ],
+    ids=["random", "gzip", "stray-ff", "latin-1", "utf-16", "truncated"],
+)
 def test_non_utf8_is_one_line(make_teams, data):
     teams = make_teams()
     (teams / "example.yaml").write_bytes(data)
@@ -67,8 +71,11 @@ def test_non_utf8_is_one_line(make_teams, data):
 def test_directory_named_like_a_team_file(make_teams):
     teams = make_teams()
     (teams / "x.yaml").mkdir()
-    assert one(teams) == f"{teams}/x.yaml: (file): is a directory. Fix: remove or rename it: only regular .yaml files are read" \
+    assert (
+        one(teams)
+        == f"{teams}/x.yaml: (file): is a directory. Fix: remove or rename it: only regular .yaml files are read"
         or "is a directory" in one(teams)
+    )
 
 
 def test_platform_yaml_is_a_directory(make_teams):
@@ -103,8 +110,13 @@ def test_symlinks(make_teams, target):
     line = one(teams)
     assert time.perf_counter() - started < 2
     assert line.startswith(f"{link}: (file): "), line
-    expected = {"loop": "symlink loop", "dir": "is a directory", "/dev/zero": "outside",
-                "/etc/hostname": "outside", "missing": "does not exist"}[target]
+    expected = {
+        "loop": "symlink loop",
+        "dir": "is a directory",
+        "/dev/zero": "outside",
+        "/etc/hostname": "outside",
+        "missing": "does not exist",
+    }[target]
     assert expected in line, line
 
 
@@ -153,12 +165,18 @@ def test_duplicate_keys_are_rejected(make_teams):
 
 
 # ------------------------------------------------------------------ values: full matches, controls, limits
-@pytest.mark.parametrize("old, new", [
-    ("data_scientists: 11111111-1111-1111-1111-111111111111", f'data_scientists: "{GUID}\\n"'),
-    ("subscription_id: 00000000-0000-0000-0000-0000000000d1", 'subscription_id: "00000000-0000-0000-0000-0000000000d1\\n"'),
-    ("vm_size: Standard_DS4_v2", 'vm_size: "Standard_DS4_v2\\n"'),
-    ("subnets/snet-functions", 'subnets/snet-functions\\n'),
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("data_scientists: 11111111-1111-1111-1111-111111111111", f'data_scientists: "{GUID}\\n"'),
+        (
+            "subscription_id: 00000000-0000-0000-0000-0000000000d1",
+            'subscription_id: "00000000-0000-0000-0000-0000000000d1\\n"',
+        ),
+        ("vm_size: Standard_DS4_v2", 'vm_size: "Standard_DS4_v2\\n"'),
+        ("subnets/snet-functions", "subnets/snet-functions\\n"),
+    ],
+)
 def test_trailing_newline_fails_the_pattern(make_teams, old, new):
     text = EXAMPLE.replace(old, new, 1)
     if old.startswith("subnets/"):  # a plain scalar cannot hold \n: quote the whole id
@@ -174,8 +192,9 @@ def test_naming_prefix_with_newline_is_one_error(make_teams):
     assert "platform.yaml: naming_prefix: invalid value 'mlk\\n'" in one(teams)
 
 
-@pytest.mark.parametrize("field, value", [("display_name", "Fraud\x00ML"), ("cost_center", "CC\x1b[31m"),
-                                          ("display_name", "two\nlines")])
+@pytest.mark.parametrize(
+    "field, value", [("display_name", "Fraud\x00ML"), ("cost_center", "CC\x1b[31m"), ("display_name", "two\nlines")]
+)
 def test_control_characters_are_rejected(make_teams, field, value):
     teams = make_teams({"example.yaml": with_team(**{field: value})})
     line = one(teams)
@@ -230,11 +249,14 @@ def test_vm_size_outside_the_list_is_a_warning_not_an_error(make_teams):
 
 
 # ------------------------------------------------------------------ YAML 1.1 typing gets a hint
-@pytest.mark.parametrize("text, field, hint", [
-    ("name: no\n", "name", "quote it"),
-    ("cost_center: 0001\n", "cost_center", "0001 becomes 1"),
-    ("display_name: null\n", "display_name", "the value is empty"),
-])
+@pytest.mark.parametrize(
+    "text, field, hint",
+    [
+        ("name: no\n", "name", "quote it"),
+        ("cost_center: 0001\n", "cost_center", "0001 becomes 1"),
+        ("display_name: null\n", "display_name", "the value is empty"),
+    ],
+)
 def test_yaml_implicit_types_get_a_hint(make_teams, text, field, hint):
     data = "\n".join(x for x in EXAMPLE.splitlines() if not x.startswith(f"{field}:")) + "\n" + text
     line = one(make_teams({"example.yaml": data}))
@@ -254,11 +276,20 @@ def test_filesystem_named_like_the_dead_letter_container(make_teams):
 
     # read infra/data_lake.py's constant without importing it (that would load cdktf and azurerm: ~30 s)
     tree = ast.parse((REPO / "infra" / "data_lake.py").read_text())
-    (dead_letter,) = [n.value.value for n in tree.body if isinstance(n, ast.Assign)
-                      and [t.id for t in n.targets if isinstance(t, ast.Name)] == ["DEAD_LETTER_CONTAINER"]]
+    (dead_letter,) = [
+        n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        and [t.id for t in n.targets if isinstance(t, ast.Name)] == ["DEAD_LETTER_CONTAINER"]
+    ]
     assert set(RESERVED_FILESYSTEMS) == {dead_letter}
-    teams = make_teams({"example.yaml": EXAMPLE.replace("filesystems: [raw, curated]",
-                                                         "filesystems: [raw, curated, eventgrid-deadletter]")})
+    teams = make_teams(
+        {
+            "example.yaml": EXAMPLE.replace(
+                "filesystems: [raw, curated]", "filesystems: [raw, curated, eventgrid-deadletter]"
+            )
+        }
+    )
     assert "data_lake.filesystems: 'eventgrid-deadletter' is reserved" in one(teams)
 
 
@@ -316,13 +347,19 @@ def test_config_and_function_agree_on_organization_urls(url, expected):
 
 
 def test_evil_url_never_reaches_the_config(make_teams):
-    teams = make_teams({"platform.yaml": PLATFORM.replace("https://dev.azure.com/contoso-ml",
-                                                          "https://evil.example#.visualstudio.com")})
+    teams = make_teams(
+        {
+            "platform.yaml": PLATFORM.replace(
+                "https://dev.azure.com/contoso-ml", "https://evil.example#.visualstudio.com"
+            )
+        }
+    )
     assert "devops.organization_url: 'https://evil.example#.visualstudio.com' must not contain" in one(teams)
 
 
 def test_visualstudio_url_is_accepted_and_names_the_organization(make_teams):
-    teams = make_teams({"platform.yaml": PLATFORM.replace("https://dev.azure.com/contoso-ml",
-                                                          "https://contoso-ml.visualstudio.com/")})
+    teams = make_teams(
+        {"platform.yaml": PLATFORM.replace("https://dev.azure.com/contoso-ml", "https://contoso-ml.visualstudio.com/")}
+    )
     devops = load_org(teams).platform.devops
     assert (devops.organization_url, devops.organization) == ("https://contoso-ml.visualstudio.com", "contoso-ml")

@@ -76,7 +76,7 @@ def _hostile_strings(rng: random.Random, original: str) -> list[str]:
 
 
 def _non_strings(rng: random.Random) -> list[Any]:
-    return [True, False, None, rng.randint(-10**6, 10**6), 1.5, [1, 2], {"a": 1}, {"nested": {"x": [None]}}]
+    return [True, False, None, rng.randint(-(10**6), 10**6), 1.5, [1, 2], {"a": 1}, {"nested": {"x": [None]}}]
 
 
 STRING_FIELDS_SKIP = {"instructions"}
@@ -99,7 +99,9 @@ def _value_cases(rng: random.Random, n: int, platform: bool) -> Iterator[Case]:
         else:  # an int
             value = rng.choice([-1, 10**9, "many", [original], {"v": original}, 1.5, "1\n"])
         name = f"{'.'.join(map(str, path))}={type(value).__name__}:{str(value)[:12]!r}"
-        yield Case(f"{'platform' if platform else 'team'} values", f"{i}:{name}", {fname: _dump(_set(data, path, value))})
+        yield Case(
+            f"{'platform' if platform else 'team'} values", f"{i}:{name}", {fname: _dump(_set(data, path, value))}
+        )
 
 
 def _encoding_cases(rng: random.Random, n: int) -> Iterator[Case]:
@@ -107,7 +109,7 @@ def _encoding_cases(rng: random.Random, n: int) -> Iterator[Case]:
     makers: list[Callable[[], bytes]] = [
         lambda: os.urandom(0) + bytes(rng.randrange(128, 256) for _ in range(rng.randint(1, 400))),
         lambda: gzip.compress(raw, mtime=0),
-        lambda: raw[: rng.randint(10, len(raw))] + b"\xff" + raw[rng.randint(10, len(raw)):],
+        lambda: raw[: rng.randint(10, len(raw))] + b"\xff" + raw[rng.randint(10, len(raw)) :],
         lambda: EXAMPLE.replace("Example", "Ex\u00e4mple").encode("latin-1"),
         lambda: "\ufeff".encode("utf-16-le") + EXAMPLE.encode("utf-16-le"),
         lambda: "\ufeff".encode("utf-16-be") + EXAMPLE.encode("utf-16-be"),
@@ -130,11 +132,14 @@ def _structure_cases(rng: random.Random, n: int) -> Iterator[Case]:
         base = PLATFORM if target == "platform.yaml" else EXAMPLE
         if kind == 0:  # deep nesting, flow or block
             depth = rng.randint(33, 3000)
-            text = "name: " + "[" * depth + "]" * depth + "\n" if rng.random() < 0.5 else \
-                "".join("  " * d + f"k{d}:\n" for d in range(min(depth, 400))) + "  " * 400 + "x: 1\n"
+            text = (
+                "name: " + "[" * depth + "]" * depth + "\n"
+                if rng.random() < 0.5
+                else "".join("  " * d + f"k{d}:\n" for d in range(min(depth, 400))) + "  " * 400 + "x: 1\n"
+            )
         elif kind == 1:  # alias bomb
             width, levels = rng.randint(5, 12), rng.randint(6, 10)
-            lines = [f'a0: &a0 [{",".join(["lol"] * width)}]']
+            lines = [f"a0: &a0 [{','.join(['lol'] * width)}]"]
             lines += [f"a{j}: &a{j} [" + ",".join([f"*a{j - 1}"] * width) + "]" for j in range(1, levels)]
             lines.append(f"{rng.choice(['name', 'cost_center', 'tenant_id', 'vm_priority'])}: *a{levels - 1}")
             text = "\n".join(lines) + "\n"
@@ -142,16 +147,28 @@ def _structure_cases(rng: random.Random, n: int) -> Iterator[Case]:
             key = rng.choice([ln.split(":")[0] for ln in base.splitlines() if ln and ln[0].isalpha()])
             text = base + f"{key}: duplicate\n"
         elif kind == 3:  # too big: a huge comment or many keys
-            text = base + ("#" * rng.randint(300_000, 600_000) + "\n" if rng.random() < 0.5 else
-                           "".join(f"k{j}: {j}\n" for j in range(rng.randint(25_000, 40_000))))
+            text = base + (
+                "#" * rng.randint(300_000, 600_000) + "\n"
+                if rng.random() < 0.5
+                else "".join(f"k{j}: {j}\n" for j in range(rng.randint(25_000, 40_000)))
+            )
         elif kind == 4:  # not a mapping at the top
             text = rng.choice(["- a\n- b\n", "just a string\n", "42\n", "~\n", "[]\n", "''\n"])
         elif kind == 5:  # broken syntax
             lines = base.splitlines()
             j = rng.randrange(len(lines))
             indent = lines[j][: len(lines[j]) - len(lines[j].lstrip())]
-            lines[j] = indent + rng.choice(["key: [unclosed", "key: {a: 1", "*undefined_alias: 1", "key: 'unterminated",
-                                            "\tkey: 1", "key: value: other", "key: \"bad \\q escape\""])
+            lines[j] = indent + rng.choice(
+                [
+                    "key: [unclosed",
+                    "key: {a: 1",
+                    "*undefined_alias: 1",
+                    "key: 'unterminated",
+                    "\tkey: 1",
+                    "key: value: other",
+                    'key: "bad \\q escape"',
+                ]
+            )
             text = "\n".join(lines) + "\n"
         else:  # many unknown keys (capped message count)
             text = base + "".join(f"unknown_{j}: {j}\n" for j in range(rng.randint(21, 3000)))
@@ -171,7 +188,11 @@ def _yaml11_cases(rng: random.Random, n: int) -> Iterator[Case]:
             yield Case("yaml 1.1 typing", f"{i}:key {word}", {"example.yaml": text.encode()})
             continue
         lines = [ln for ln in EXAMPLE.splitlines() if not ln.startswith(f"{field}:")]
-        yield Case("yaml 1.1 typing", f"{i}:{field}: {word}", {"example.yaml": ("\n".join(lines) + f"\n{field}: {word}\n").encode()})
+        yield Case(
+            "yaml 1.1 typing",
+            f"{i}:{field}: {word}",
+            {"example.yaml": ("\n".join(lines) + f"\n{field}: {word}\n").encode()},
+        )
 
 
 def _key_cases(rng: random.Random, n: int) -> Iterator[Case]:
@@ -184,12 +205,17 @@ def _key_cases(rng: random.Random, n: int) -> Iterator[Case]:
             del broken[rng.choice(required)]
         elif kind == 1:
             path, _v = rng.choice(list(_leaves(data)))
-            broken = _set(data, path[:-1] + (f"{path[-1]}_typo",), 1) if isinstance(path[-1], str) else \
-                _set(data, ("bogus",), 1)
+            broken = (
+                _set(data, path[:-1] + (f"{path[-1]}_typo",), 1)
+                if isinstance(path[-1], str)
+                else _set(data, ("bogus",), 1)
+            )
         else:
             broken = dict(data)
-            broken["environments"] = {rng.choice(["qa", "test", "production", "Dev"]): data["environments"]["dev"],
-                                      **data["environments"]}
+            broken["environments"] = {
+                rng.choice(["qa", "test", "production", "Dev"]): data["environments"]["dev"],
+                **data["environments"],
+            }
         yield Case("keys", f"{i}:kind{kind}", {"example.yaml": _dump(broken)})
 
 

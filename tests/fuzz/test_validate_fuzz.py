@@ -78,7 +78,7 @@ def test_every_malformed_file_is_exit_2_with_one_bounded_line_per_problem(tmp_pa
         problems = []
         if code != 2:
             problems.append(f"exit {code}")
-        if "Traceback" in err or "File \"" in err:
+        if "Traceback" in err or 'File "' in err:
             problems.append("traceback")
         if not errors:
             problems.append("no error line")
