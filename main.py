@@ -4,6 +4,8 @@ The one place `cdktf synth` reads the stack selection (MLOPS_KIT_STACKS or the `
 `build_app` gets it as an argument.
 """
 
+from pathlib import Path
+
 from infra.config import load_org
 from scripts.entry import stack_patterns, teams_dir, user_errors  # importing it also silences jsii's Node 20 banner
 from stacks import build_app
@@ -12,5 +14,8 @@ with user_errors():
     org = load_org(teams_dir())  # a config mistake is reported before jsii starts
     from cdktf import App  # jsii starts here
 
+    from stacks.backend import STATE_DIR_CONTEXT
+
     app = App()
+    app.node.set_context(STATE_DIR_CONTEXT, str(Path.cwd().resolve()))  # local state stays here with any --output
     build_app(org, app=app, patterns=stack_patterns(app)).synth()

@@ -417,3 +417,15 @@ def test_diagram_into_a_folder_it_cannot_write_is_one_line(cli, tmp_path, monkey
         f"error: {tmp_path}: cannot be written (Permission denied). Fix: choose a folder you can write to\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_main_py_keeps_local_state_in_the_project_root_with_another_outdir(tmp_path):
+    """`npx cdktf synth --output X` runs main.py with CDKTF_OUTDIR=X: the state path still leads to ./"""
+    out = tmp_path / "elsewhere" / "out"
+    out.parent.mkdir()  # the cdktf CLI creates it; App() itself does not create parents
+    env = {**os.environ, "CDKTF_OUTDIR": str(out), "MLOPS_KIT_TEAMS_DIR": str(ORG), "MLOPS_KIT_STACKS": "platform-bootstrap"}
+    proc = subprocess.run([sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stack_dir = out / "stacks" / "platform-bootstrap"
+    path = json.loads((stack_dir / "cdk.tf.json").read_text())["terraform"]["backend"]["local"]["path"]
+    assert (stack_dir / path).resolve() == REPO / "terraform.platform-bootstrap.tfstate"
