@@ -57,9 +57,9 @@ class Gate:
 def env_gates(team: Team, env: str) -> list[Gate]:
     """The checks a deployment to `env` must pass (infra/environments.py creates them).
 
-    dev: none. staging: branch control (only main, branch protection verified). prod: approval by
-    the approvers group, branch control, an exclusive lock (one deployment at a time), and the
-    business-hours window when `devops.business_hours` is configured.
+    dev: none. staging: branch control (only main, branch protection verified) and the required kit
+    template. prod: approval by the approvers group, the same two, an exclusive lock (one deployment
+    at a time), and the business-hours window when `devops.business_hours` is configured.
     """
     gates: list[Gate] = []
     a = team.devops.approvals
@@ -71,6 +71,8 @@ def env_gates(team: Team, env: str) -> list[Gate]:
         ))
     if env in ("staging", "prod"):
         gates.append(Gate("branch_control", f"branch control: only {MAIN_BRANCH}, branch protection verified"))
+        gates.append(Gate("required_template", "required template: only runs that extend the kit's templates "
+                          f"(mlops-templates, {MAIN_BRANCH})"))
     if env == "prod":
         gates.append(Gate("exclusive_lock", "exclusive lock: one deployment at a time"))
         hours = team.devops.business_hours

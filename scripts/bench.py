@@ -83,9 +83,22 @@ def generate_teams(dest: Path, count: int, template: Path = TEMPLATE, platform_f
         doc["display_name"] = f"Benchmark team {name}"
         if isinstance(doc.get("devops"), dict) and doc["devops"].get("project_name"):
             doc["devops"]["project_name"] = name  # a fixed project name would be shared by every copy
+        for env in (doc.get("environments") or {}).values():
+            _own_network(env.get("network") if isinstance(env, dict) else None, name)
         (dest / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         names.append(name)
     return names
+
+
+def _own_network(network: object, name: str) -> None:
+    """Give a copy its own virtual network: teams sharing one must bring hub DNS zones (config rule)."""
+    if not isinstance(network, dict):
+        return
+    for key, value in network.items():
+        if isinstance(value, str) and "/virtualNetworks/" in value:
+            head, tail = value.split("/virtualNetworks/", 1)
+            vnet, _, rest = tail.partition("/")
+            network[key] = f"{head}/virtualNetworks/{vnet}-{name}/{rest}"
 
 
 # ---------------------------------------------------------------- worker (runs in the fresh subprocess)

@@ -48,20 +48,21 @@ def path_from(diagram: str, start: str) -> list[str]:
 def test_the_release_walks_staging_then_prod_through_their_gates():
     org, team = team_of(ORG)
     d = team_diagram(org, team)
-    assert path_from(d, "p_release") == ["p_release", "gate_staging_0", "env_staging",
-                                         "gate_prod_0", "gate_prod_1", "gate_prod_2", "env_prod"]
+    assert path_from(d, "p_release") == ["p_release", "gate_staging_0", "gate_staging_1", "env_staging",
+                                         "gate_prod_0", "gate_prod_1", "gate_prod_2", "gate_prod_3", "env_prod"]
     assert 'gate_staging_0{{"branch control: only main, branch protection verified"}}' in d
     assert ('gate_prod_0{{"approval by approvers group 33333333-3333-3333-3333-333333333333: at least 1, '
             'not the requester, times out after 4320 min"}}') in d
-    assert 'gate_prod_2{{"exclusive lock: one deployment at a time"}}' in d
+    assert 'gate_staging_1{{"required template: only runs that extend the kit\'s templates' in d
+    assert 'gate_prod_3{{"exclusive lock: one deployment at a time"}}' in d
     assert "business hours" not in d  # not configured for the example
 
 
 def test_business_hours_appear_on_prod_when_configured(make_teams):
     org, team = team_of(with_business_hours(make_teams))
     d = team_diagram(org, team)
-    assert 'gate_prod_3{{"business hours: mon, fri 07:00-19:00 UTC"}}' in d
-    assert path_from(d, "p_release")[-2:] == ["gate_prod_3", "env_prod"]
+    assert 'gate_prod_4{{"business hours: mon, fri 07:00-19:00 UTC"}}' in d
+    assert path_from(d, "p_release")[-2:] == ["gate_prod_4", "env_prod"]
 
 
 def test_repos_feed_their_pipelines_and_the_event_flow_starts_training_and_release():
