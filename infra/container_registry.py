@@ -21,7 +21,11 @@ class ContainerRegistryProps:
 
 
 class TeamContainerRegistry(Construct):
-    """Admin user off (identities pull and push); Premium in private mode, which private endpoints need."""
+    """Admin user off (Entra ID only); Premium in private mode, which private endpoints need.
+
+    Azure ML builds environment images into it with the workspace identity; the compute pulls with
+    AcrPull; no pipeline pushes.
+    """
 
     def __init__(self, scope: Construct, id_: str, props: ContainerRegistryProps):
         super().__init__(scope, id_)
@@ -56,7 +60,7 @@ class TeamContainerRegistry(Construct):
         # Findings that are by design (scripts/scan.py honours these; docs/checkov-baseline.md lists them).
         r = self.registry
         suppress(r, "CKV_AZURE_164", "Docker Content Trust (trust_policy) is deprecated in ACR in favour of Notary "
-                 "Project signatures; images are pushed only by the team's pipelines (admin user off, Entra ID + RBAC)")
+                 "Project signatures; images are built only by Azure ML's own environment builds (admin user off, Entra ID + RBAC)")
         suppress(r, "CKV_AZURE_165", "single-region environment: the kit deploys each environment to one region, so "
                  "there is no other region to geo-replicate images to")
         suppress(r, "CKV_AZURE_166", "image quarantine (preview) blocks every pushed image until an external scanner "
@@ -64,8 +68,8 @@ class TeamContainerRegistry(Construct):
         suppress(r, "CKV_AZURE_233", "zone redundancy is Premium-only, needs a region with availability zones and is "
                  "fixed at creation; images are rebuildable from the team's repos by their pipelines")
         if not props.private:
-            suppress(r, "CKV_AZURE_139", "public-mode environment (tag network=public): Microsoft-hosted agents push "
-                     "and pull over the internet with Entra ID + AcrPush/AcrPull (admin user and anonymous pull off)")
+            suppress(r, "CKV_AZURE_139", "public-mode environment (tag network=public): Azure ML builds and its compute "
+                     "pull over the internet with Entra ID + RBAC (admin user and anonymous pull off)")
             for check_id, feature in (("CKV_AZURE_167", "the retention policy for untagged manifests"),
                                       ("CKV_AZURE_237", "dedicated data endpoints")):
                 suppress(r, check_id, f"Standard SKU in public mode: {feature} is Premium-only (private mode uses "
