@@ -5,8 +5,9 @@ Pydantic does the validation; this module turns every problem into one line of t
 Values in messages are cut to ~80 characters (with their length), so a 2 MB value stays one short line.
 Nothing here imports cdktf, so `mlops-kit validate` stays fast.
 
-Patterns are full matches (`\\A...\\Z` with the python-re engine: `$` would also match before a
-final newline, so `"<guid>\\n"` would pass). Free-text fields reject control characters.
+Patterns are full matches (backslash-A ... backslash-Z with the python-re engine: `$` would also
+match before a final newline, so a GUID followed by a newline would pass). Free-text fields reject
+control characters.
 Reading the files (size cap, regular files only, YAML limits, duplicate keys) is `infra.yaml_reader`.
 """
 
