@@ -139,8 +139,9 @@ class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; `down(seconds)` refuses and cuts connections meanwhile
     (TLS passes through untouched, so the SDK still talks HTTPS to Azurite)."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, *, idle_seconds: float = 15.0) -> None:
         self.target_port = target_port
+        self.idle_seconds = idle_seconds
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._down_until = 0.0
@@ -168,29 +169,32 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if time.monotonic() < self._down_until:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns.update((client, upstream))
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            try:  # one bad connection (or a thread limit) must not stop the proxy
+                if time.monotonic() < self._down_until:
+                    client.close()
+                    continue
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
+                upstream.settimeout(None)
+                with self._lock:
+                    self._conns.update((client, upstream))
+                threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            except (OSError, RuntimeError):
+                with contextlib.suppress(OSError):
+                    client.close()
 
     def _pipe(self, a: socket.socket, b: socket.socket) -> None:
         selector = selectors.DefaultSelector()
         try:
             selector.register(a, selectors.EVENT_READ, b)  # down() may have closed them already
             selector.register(b, selectors.EVENT_READ, a)
-            while True:
+            idle_since = time.monotonic()
+            while time.monotonic() - idle_since < self.idle_seconds:  # pooled connections of dead workers
                 for key, _ in selector.select(timeout=1):
                     data = key.fileobj.recv(65536)
                     if not data:
                         return
                     key.data.sendall(data)
+                    idle_since = time.monotonic()
         except (OSError, ValueError):
             return
         finally:

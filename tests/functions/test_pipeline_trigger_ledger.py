@@ -112,3 +112,19 @@ def test_the_emulator_really_checks_bearer_tokens(azurite: Azurite) -> None:
                             credential=FakeCredential(storage_audience="https://vault.azure.net"))
     with pytest.raises(LedgerUnavailable, match="Invalid token audience|AuthenticationFailed"):
         ledger(wrong).claim("evt-7", event_type=TYPE, pipeline="train")
+
+
+def test_a_create_retried_after_a_lost_response_finds_its_own_claim(azurite: Azurite, monkeypatch) -> None:
+    """The SDK resends a Put Blob whose response was lost; the resend gets 409. The claim read back
+    is this invocation's own (same owner), so it is not mistaken for another invocation's."""
+    import uuid
+
+    from trigger_core import ledger as ledger_module
+
+    container = azurite.container()
+    fixed = uuid.UUID("12345678123456781234567812345678")
+    monkeypatch.setattr(ledger_module.uuid, "uuid4", lambda: fixed)
+    container.upload_blob("evt-8.json", BlobEventLedger._record("evt-8", TYPE, "train", owner=fixed.hex,
+                                                                  claimed_at=time.time()))
+    claim = ledger(container, wait=0).claim("evt-8", event_type=TYPE, pipeline="train")
+    assert isinstance(claim, Claim) and claim.owner == fixed.hex and not claim.search_first

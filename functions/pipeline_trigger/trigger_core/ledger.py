@@ -153,6 +153,9 @@ class BlobEventLedger:
 
             record = _parse(content)
             state = record.get("state")
+            if record.get("owner") == owner and state == "requesting":
+                # Our own write: the SDK retried a create whose first response was lost (409 on the retry).
+                return Claim(event_id, name, owner, etag, now, requested_at=now)
             if state == "started":
                 run_id = record.get("runId")
                 return AlreadyStarted(event_id, run_id if isinstance(run_id, int) else None, record.get("pipeline"))
