@@ -29,6 +29,7 @@ from typing import Any
 
 BREAKING, UNDECIDED = "breaking", "undecided"
 TRUNCATE = 160  # characters of a request/answer shown in a message
+SHOWN = 3  # problems shown in full; the rest get one line each
 
 
 class _NaN(float):
@@ -364,8 +365,6 @@ def check_answer(interaction: dict[str, Any], exchange: Exchange, outcome: Outco
                 if not check.value(row[i], need, _where(index, f", position {i}"), f"position {i}"):
                     return
     check.finish(needs)
-    if any(isinstance(v, _NaN) for values in check.seen.values() for v in values):
-        outcome.notes.append(f"interaction '{name}': the answer holds NaN (accepted: the app declares it nullable)")
     if not any(p.interaction == name for p in outcome.problems):
         outcome.checked.append(name)
 
@@ -538,7 +537,10 @@ def format_outcome(outcome: Outcome, total: int, target: str, static_notes: Sequ
         UNDECIDED: f"UNDECIDED: {target} may break the app in a way the contract cannot express; a person must judge",
     }[verdict]
     parts = [head, ""]
-    parts += [p.render() + "\n" for p in outcome.problems]
+    parts += [p.render() + "\n" for p in outcome.problems[:SHOWN]]
+    rest = outcome.problems[SHOWN:]
+    if rest:  # one screen: the first problems in full, the others one line each
+        parts += [f"and {len(rest)} more:"] + [f"  - interaction '{p.interaction}': {p.need}" for p in rest] + [""]
     if outcome.checked:
         parts.append("interactions that passed: " + ", ".join(f"'{n}'" for n in outcome.checked))
     for note in outcome.notes:
