@@ -118,3 +118,66 @@ def test_unreachable_endpoint_is_a_one_line_error():
     result = replay("http://127.0.0.1:9/score", "--timeout", "5")
     assert result.returncode == 2
     assert "http://127.0.0.1:9/score: no answer to interaction 'two customers, one without a region'" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(models, tmp_path_factory):
+    """`mlflow models serve` (MLflow's own scoring server, uvicorn) with the seeded model on 127.0.0.1."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", str(models("seeded")), "--env-manager", "local",
+             "-h", "127.0.0.1", "-p", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"mlflow models serve did not start:\n{log.read_text()[-2000:]}")
+                time.sleep(1)
+        yield f"http://127.0.0.1:{port}/invocations"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its uvicorn child, by the group we started
+        proc.wait(timeout=30)
+
+
+def _mlflow_protocol_app(tmp_path):
+    doc = json.loads(EXAMPLE_APP.read_text())
+    for interaction in doc["interactions"]:
+        interaction["request"] = {"dataframe_split": interaction["request"]["input_data"]}
+    path = tmp_path / "model-contract.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_replay_against_mlflow_own_scoring_server(mlflow_server, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_BUILD"}
+    result = run_cli("replay", "--app", _mlflow_protocol_app(tmp_path), "--scoring-uri", mlflow_server, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "COMPATIBLE: the app's 2 interaction(s)" in result.stdout
+
+
+def test_azure_ml_requests_against_a_plain_mlflow_server_are_refused(mlflow_server):
+    """The same model behind `mlflow models serve` does not speak Azure ML's input_data: replay says so."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_BUILD"}
+    result = run_cli("replay", "--app", EXAMPLE_APP, "--scoring-uri", mlflow_server, env=env)
+    assert result.returncode == 1
+    assert "refused the request with HTTP 400" in result.stdout and "dataframe_split" in result.stdout
