@@ -12,6 +12,8 @@
 |                          | Contributor; lake: Blob Data Reader on each filesystem                          |
 | compute cluster identity | workspace storage: Blob Data Contributor + File Data Privileged Contributor;     |
 |                          | lake: Blob Data Reader on each filesystem; AcrPull on the container registry     |
+| dev pipeline identity    | -                                          | Reader on the workspace |
+|                          |                                            | (app-ci reads live models) |
 
 Why, and what is left out on purpose:
 - **Workspace storage.** It has shared keys off and the workspace's datastores use identity
@@ -145,4 +147,33 @@ class StateAccess(Construct):
             self, "deployer_state", scope=props.container_id, role_definition_name=BLOB_CONTRIBUTOR,
             principal_id=self.client.object_id,
             description="mlops-kit: the deploying identity reads and writes Terraform state (Entra ID auth)",
+        )
+
+
+@dataclass(frozen=True)
+class LiveModelReaderProps:
+    env: str
+    workspace_id: str
+    reader_identity_id: str  # resource id of the dev pipeline identity (another stack, deployed first)
+
+
+class LiveModelReader(Construct):
+    """The dev pipeline identity may read this environment's workspace (Reader, nothing else).
+
+    app-ci runs on every pull request with the `arm-dev` connection and checks the app against the
+    model each environment's endpoint serves (`az ml online-endpoint list/show`,
+    `online-deployment show`); without a role here it fails with 403 on its first run. Reader lists
+    and reads endpoints and deployments but cannot invoke them, read data or change anything. The
+    identity is read by its deterministic id, so this stack deploys after `<team>-dev`.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: LiveModelReaderProps):
+        super().__init__(scope, id_)
+        from infra.service_connections import read_identity  # the devops stack's lookup, same rule
+
+        reader = read_identity(self, "dev_pipeline_identity", props.reader_identity_id)
+        self.grant = role(
+            self, "dev_pipeline_reader", scope_id=props.workspace_id, role_name="Reader",
+            principal_id=reader.output_value("properties.principalId"), principal_type="ServicePrincipal",
+            description=f"app-ci (arm-dev) reads the live models of {props.env}",
         )

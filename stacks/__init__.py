@@ -155,5 +155,10 @@ def _deploy_after(org: Org, p: PlannedStack) -> list[str]:
     if p.kind == "shared":
         return [BOOTSTRAP]
     if p.kind == "env":
-        return [BOOTSTRAP, f"{p.team.name}-shared"]  # the registry its identities are granted on
+        # the registry its identities are granted on; staging and prod also read dev's pipeline
+        # identity (app-ci checks their live models with arm-dev: infra/identity.LiveModelReader)
+        after = [BOOTSTRAP, f"{p.team.name}-shared"]
+        if p.env != "dev" and "dev" in p.team.env_names:
+            after.append(f"{p.team.name}-dev")
+        return after
     return [BOOTSTRAP] + [f"{p.team.name}-{env}" for env in p.team.env_names]

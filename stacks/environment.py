@@ -10,7 +10,14 @@ from infra.bindings.azapi import AzapiProvider
 from infra.config import Org, Team
 from infra.container_registry import ContainerRegistryProps, TeamContainerRegistry
 from infra.data_lake import DataLake, DataLakeProps
-from infra.identity import PipelineIdentity, PipelineIdentityProps, TeamAccess, TeamAccessProps
+from infra.identity import (
+    LiveModelReader,
+    LiveModelReaderProps,
+    PipelineIdentity,
+    PipelineIdentityProps,
+    TeamAccess,
+    TeamAccessProps,
+)
 from infra.key_vault import KeyVaultProps, TeamKeyVault
 from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
 from infra.model_registry import RegistryAccess, registry_access_props, registry_ref
@@ -141,6 +148,10 @@ class EnvironmentStack(TerraformStack):
                 lake_filesystem_ids={fs: c.id for fs, c in lake.filesystems.items()},
             ),
         )
+        if env != "dev" and "dev" in team.env_names:
+            LiveModelReader(self, "live_model_reader", LiveModelReaderProps(
+                env=env, workspace_id=ml.workspace.id, reader_identity_id=dev_pipeline_identity_id(org, team),
+            ))
         RegistryAccess(
             self,
             "registry_access",
@@ -205,3 +216,14 @@ class EnvironmentStack(TerraformStack):
             "pipeline_identity_client_id": pipeline.client_id,
         }.items():
             TerraformOutput(self, key, value=value)
+
+
+def dev_pipeline_identity_id(org: Org, team: Team) -> str:
+    """Resource id of the dev environment's pipeline identity (deterministic name, known before deploy)."""
+    from infra.service_connections import identity_id
+
+    dev = org.namer(team, "dev")
+    return identity_id(
+        team.environments["dev"].subscription_id, dev.name("resource_group"),
+        dev.name("user_assigned_identity", "pipelines"),
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import resources
+from tests.stacks.test_environment_security import workspace_address
 
 ENV_STACKS = ("example-dev", "example-staging", "example-prod")
 DATA_SCIENTISTS = "11111111-1111-1111-1111-111111111111"
@@ -78,3 +81,25 @@ def test_lake_roles_sit_on_the_filesystems_never_the_account_or_dead_letter(exam
         expected.add((DATA_SCIENTISTS, "Storage Blob Data Contributor"))
     for scope in filesystems:
         assert {(g["principal_id"], g["role_definition_name"]) for g in _grants(stack) if g["scope"] == scope} == expected
+
+
+@pytest.mark.parametrize("stack_name", ["example-staging", "example-prod"])
+def test_app_ci_can_read_the_live_models_of_later_environments(example, stack_name):
+    """app-ci (arm-dev) reads staging's and prod's endpoints: the dev pipeline identity gets Reader there."""
+    stack = example[stack_name]
+    (lookup_address,) = [a for a, d in stack["data"]["azapi_resource"].items() if "dev_pipeline_identity" in a]
+    lookup = stack["data"]["azapi_resource"][lookup_address]
+    assert lookup["resource_id"].endswith("/userAssignedIdentities/id-mlk-example-pipelines-dev")
+    assert "/resourceGroups/rg-mlk-example-dev/" in lookup["resource_id"]
+    readers = [g for g in _grants(stack) if lookup_address in g["principal_id"]]
+    assert [(g["role_definition_name"], g["scope"]) for g in readers] == [
+        ("Reader", "${azapi_resource." + workspace_address(stack) + ".id}")
+    ]
+
+
+def test_later_environments_deploy_after_dev(example_out):
+    """The dev identity must exist before staging and prod look it up."""
+    manifest = json.loads((example_out / "manifest.json").read_text())["stacks"]
+    for env in ("staging", "prod"):
+        assert "example-dev" in manifest[f"example-{env}"]["dependencies"]
+    assert "example-staging" not in manifest["example-dev"]["dependencies"]
