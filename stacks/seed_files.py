@@ -135,6 +135,8 @@ def seed_files(org: Org, team: Team, templates_repo: str = TEMPLATES_REPO) -> di
     values["deploy_stages"] = _deploy_stages(team, values)
     contract = {
         "contract/contract_check.py": (ASSETS / "contract" / "contract_check.py").read_text(),
+        # verify/replay (issue 12): contract_check.py imports it from its own directory
+        "contract/contract_verify.py": (ASSETS / "contract" / "contract_verify.py").read_text(),
         "contract/model-contract.schema.json": (ASSETS / "contract" / "model-contract.schema.json").read_text(),
     }
     repos = {repo: _tree(ASSETS / repo, values) for repo in ("model", "app", "templates")}

@@ -7,9 +7,11 @@ and keeps it for the session, so the suite trains each model once. Requirements 
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
+import cloudpickle
 import mlflow
 import numpy as np
 import pandas as pd
@@ -22,6 +24,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 warnings.filterwarnings("ignore", module="mlflow")
+# Pickle the wrapper class by value, so a saved model loads in any process (as code_paths would ship it).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 REQS = ["scikit-learn", "pandas"]
 
 X = pd.DataFrame(

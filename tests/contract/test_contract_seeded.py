@@ -1,0 +1,53 @@
+"""The checker as the kit seeds it: the templates repo's contract/ folder and the app repo's contract,
+run as the pipeline step runs them, against the seeded model and a deliberately broken one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from infra.config import load_org
+from stacks.seed_files import seed_files
+from tests.conftest import ORG, team_named
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    org = load_org(ORG)
+    files = seed_files(org, team_named(org))
+    root = tmp_path_factory.mktemp("seeded")
+    for repo in ("templates", "app"):
+        for path, content in files[repo].items():
+            if path.startswith("contract/") or path == "model-contract.json":
+                (root / repo / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / repo / path).write_text(content)
+    return root
+
+
+def _verify(seeded, model_dir):
+    env = {k: v for k, v in os.environ.items() if k != "TF_BUILD"}
+    cmd = [sys.executable, str(seeded / "templates" / "contract" / "contract_check.py"), "verify"]
+    cmd += ["--app", str(seeded / "app" / "model-contract.json"), "--model-dir", str(model_dir)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_templates_repo_carries_the_verifier_beside_the_checker(seeded):
+    assert sorted(p.name for p in (seeded / "templates" / "contract").iterdir()) == [
+        "contract_check.py",
+        "contract_verify.py",
+        "model-contract.schema.json",
+    ]
+
+
+def test_seeded_app_and_model_pass_and_a_broken_model_names_the_interaction(seeded, models):
+    ok = _verify(seeded, models("seeded"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = _verify(seeded, models("wrap-series"))
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "BREAKING: interaction 'two customers, one without a region'" in broken.stdout
+    assert "got a record with field(s) prediction" in broken.stdout
