@@ -19,6 +19,8 @@ What is relied on (INTERNALS lists the names):
   and `definitions_raw` (the file's lines, for code blocks);
 - a Python check's record names its resource `resource.<name>` in terraform_json: the real address
   is found through the record's line range;
+- `checkov.terraform_json.parser.prepare_definition` (looked up at call time by `loads`), wrapped to
+  drop the state-only blocks `moved`, `import` and `removed`, which the parser cannot read;
 - `Record(...)` for a failure the kit reports itself, `CheckResult`, `Sarif(reports, tool).json`,
   `Report.get_test_suite()`, `Report.get_junit_xml_string(suites)` and junit_xml's `TestCase`/`TestSuite`.
 
@@ -45,6 +47,7 @@ OFFLINE_ENV = {
 # (module, attribute) the adapter uses; the contract test imports each one.
 INTERNALS = (
     ("checkov.common.bridgecrew.platform_integration", "bc_integration"),
+    ("checkov.terraform_json.parser", "prepare_definition"),
     ("checkov.common.checks_infra.registry", "get_graph_checks_registry"),
     ("checkov.terraform.checks.resource.registry", "resource_registry"),
     ("checkov.terraform.checks.data.registry", "data_registry"),
@@ -69,6 +72,28 @@ def offline() -> None:
     from checkov.common.bridgecrew.platform_integration import bc_integration
 
     bc_integration.skip_download = True
+
+
+# Top-level Terraform blocks that only steer state (no configuration to check). checkov 3.3's
+# terraform_json parser fails the whole file on them (it hclifies every block as a dict of dicts;
+# `moved` is a list), so a stack that ships a `moved` block (docs/upgrading.md) could not be scanned.
+STATE_ONLY_BLOCKS = ("moved", "import", "removed")
+_PATCHED = "_mlops_kit_state_only_blocks_dropped"
+
+
+def tolerate_state_only_blocks() -> None:
+    """Let checkov's JSON parser skip `moved`/`import`/`removed` (once per process)."""
+    from checkov.terraform_json import parser
+
+    original = parser.prepare_definition
+    if getattr(original, _PATCHED, False):
+        return
+
+    def prepare_definition(definition: dict[str, Any]) -> dict[str, Any]:
+        return original({k: v for k, v in definition.items() if k not in STATE_ONLY_BLOCKS})
+
+    setattr(prepare_definition, _PATCHED, True)
+    parser.prepare_definition = prepare_definition
 
 
 @dataclass
@@ -138,6 +163,7 @@ class Session:
 
     def __post_init__(self) -> None:
         offline()
+        tolerate_state_only_blocks()
         import policies
 
         policies.load()

@@ -30,6 +30,10 @@ from stacks.backend import use_backend
 from stacks.function_package import function_package_asset
 from stacks.providers import azurerm_provider
 
+# Addresses of the first release for resources that have since changed type (kept for `moved`).
+WORKSPACE_ADDRESS = "ml_workspace_46391A20"  # azurerm_machine_learning_workspace, now azapi_resource
+FUNCTION_APP_ADDRESS = "triggers_function_app_7F7BB144"  # azurerm_function_app_flex_consumption
+
 
 class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, org: Org, team: Team, env: str):
@@ -162,7 +166,7 @@ class EnvironmentStack(TerraformStack):
         )
         training = team.triggers.training
         package = function_package_asset(self)
-        PipelineTriggers(
+        triggers = PipelineTriggers(
             self,
             "triggers",
             PipelineTriggersProps(
@@ -207,6 +211,16 @@ class EnvironmentStack(TerraformStack):
                 ),
             ),
         )
+        # Kit upgrades that changed a resource's type: existing state follows instead of a destroy
+        # (the workspace holds run history and model lineage). azapi_resource accepts moves from
+        # any azurerm_* resource (MoveState, azapi v2.12.0 internal/services/azapi_resource.go).
+        # The function app moved the same way, so its name is never taken twice during the upgrade.
+        self.add_override("moved", [
+            {"from": f"azurerm_machine_learning_workspace.{WORKSPACE_ADDRESS}",
+             "to": f"azapi_resource.{WORKSPACE_ADDRESS}"},
+            {"from": f"azurerm_function_app_flex_consumption.{FUNCTION_APP_ADDRESS}",
+             "to": f"azapi_resource.{self.get_logical_id(triggers.site)}"},
+        ])
         for key, value in {
             "resource_group_name": rg.name,
             "workspace_name": ml.workspace.name,

@@ -102,6 +102,16 @@ def test_a_file_checkov_cannot_parse_is_reported(session, tmp_path):
     assert session.run(tmp_path, str).parse_errors == [str(tmp_path / "cdk.tf.json")]
 
 
+def test_state_only_blocks_do_not_hide_a_stack_from_the_scan(session, tmp_path):
+    """A kit upgrade ships `moved` blocks (docs/upgrading.md); checkov alone fails the file on them."""
+    stack = {**STACK, "moved": [{"from": "azurerm_storage_account.old", "to": "azurerm_storage_account.acct"}],
+             "import": [{"to": "azuredevops_project.proj", "id": "p"}]}
+    (tmp_path / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
+    run = session.run(tmp_path, str)
+    assert run.parse_errors == [] and run.parsed == 2
+    assert "CKV_MLK_6" in {r.check_id for r in run.report.failed_checks}
+
+
 def test_crashes_are_recorded_per_session_though_checkov_swallows_them(folder, monkeypatch):
     from policies.mlk_azuredevops import ProjectPrivate
 
