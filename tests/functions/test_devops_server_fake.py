@@ -94,3 +94,40 @@ def test_fixture_gives_a_started_empty_server(fake_devops_server: FakeDevOpsServ
     listing = requests.get(f"{fake_devops_server.org_url}/{fake_devops_server.project}/_apis/pipelines",
                            params=API, timeout=5).json()
     assert [p["id"] for p in listing["value"]] == [pid]
+
+
+def test_runs_listing_dates_and_parameters_like_the_runs_api() -> None:
+    with FakeDevOpsServer() as ado, FakeDevOpsServer(list_parameters=True) as listing_ado:
+        for server in (ado, listing_ado):
+            pid = server.add_pipeline("train")
+            base = f"{server.org_url}/{server.project}/_apis/pipelines/{pid}/runs"
+            created = requests.post(base, params=API, json={"templateParameters": {"eventId": "e"}}, timeout=5).json()
+            [listed] = requests.get(base, params=API, timeout=5).json()["value"]
+            assert listed["createdDate"].endswith("Z") and listed["id"] == created["id"]
+            assert ("templateParameters" in listed) is server.list_parameters
+            assert requests.get(f"{base}/{created['id']}", params=API, timeout=5).json()["templateParameters"] == {
+                "eventId": "e"}
+
+
+def test_html_pages_faults_after_processing_random_faults_and_refusing() -> None:
+    with FakeDevOpsServer() as ado:
+        pid = ado.add_pipeline("train")
+        runs = f"{ado.org_url}/{ado.project}/_apis/pipelines/{pid}/runs"
+        ado.fail(203, route=RUN_PIPELINE, html="<html>Sign in</html>")
+        page = requests.post(runs, params=API, json={}, timeout=5)
+        assert (page.status_code, page.headers["Content-Type"].split(";")[0], page.text) == (
+            203, "text/html", "<html>Sign in</html>")
+        assert ado.runs == []
+        ado.fail(500, route=RUN_PIPELINE, process=True)
+        assert requests.post(runs, params=API, json={}, timeout=5).status_code == 500
+        assert len(ado.runs) == 1  # processed, then failed: the run exists
+        ado.random_faults([(RUN_PIPELINE, 1.0, {"kind": "status", "status": 503})], seed=1)
+        assert requests.post(runs, params=API, json={}, timeout=5).status_code == 503
+        assert ado.injected == {"203 html": 1, "500 processed": 1, "503": 1}
+        ado.random_faults([])
+        port = ado.port
+        ado.refuse()
+        with pytest.raises(requests.ConnectionError):
+            requests.get(runs, params=API, timeout=5)
+        ado.start()
+        assert ado.port == port and requests.get(runs, params=API, timeout=5).status_code == 200
