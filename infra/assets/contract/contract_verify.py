@@ -279,7 +279,7 @@ def check_answer(interaction: dict[str, Any], exchange: Exchange, outcome: Outco
         forms = " or ".join({"bare": "a list", "predictions": 'an object {"predictions": [...]}'}[e] for e in envelope)
         check.fail(
             f"the app reads {forms}; got {_describe(answer)}",
-            "return one prediction per row (an array, a Series or a one-column DataFrame), not a dict of outputs",
+            "return the predictions as one array (one item per row): a dict of outputs is serialized as an object",
             'read the new form and list it in "envelope", then re-record the interaction',
         )
         return
