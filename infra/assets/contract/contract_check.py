@@ -11,13 +11,20 @@ Usage::
         --model model-contract.model.json [--junit contract-results.xml]
     python contract_check.py export --mlmodel path/to/MLmodel --out model-contract.model.json
     python contract_check.py schema            # print the contract JSON Schema
+    python contract_check.py verify --app model-contract.json --model-dir <MLflow model dir>
+    python contract_check.py replay --app model-contract.json --scoring-uri <URI> --deployment <name>
+
+``verify`` and ``replay`` (contract_verify.py, beside this file) run the app's recorded interactions
+(contractVersion 2) through the model itself or a live deployment and check each answer against what
+the app needs; ``verify`` needs mlflow and the model's packages, ``replay`` the standard library only.
 
 Exit codes:
-    0  compatible (check) / contract written (export)
-    1  breaking changes found (check only)
+    0  compatible (check, verify, replay) / contract written (export)
+    1  breaking changes found (check, verify, replay)
     2  usage error or unreadable/malformed input (bad JSON or YAML, schema violation,
        unknown type, missing file, MLmodel without signature)
     3  internal error in this script (a bug: please report it)
+    4  undecided (verify/replay): outside what the contract can express; a person must judge
 
 Compatibility rules (the full table is in docs/model-app-contract.md):
     inputs   the app SENDS type A, the model EXPECTS type B: fine when every A value converts
