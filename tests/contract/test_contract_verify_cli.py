@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
 from contract_helpers import EXAMPLE_APP, run_cli
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -77,3 +79,17 @@ def test_check_still_reads_the_version_2_example(tmp_path):
     model = EXAMPLE_APP.parent / "model-contract.model.json"
     result = run_cli("check", "--app", EXAMPLE_APP, "--model", model, env=_env())
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_model_without_a_signature_is_still_verified_by_its_answers(models, verify, tmp_path):
+    import shutil
+
+    unsigned = tmp_path / "unsigned"
+    shutil.copytree(models("seeded"), unsigned)
+    mlmodel = unsigned / "MLmodel"
+    doc = yaml.safe_load(mlmodel.read_text())
+    del doc["signature"]
+    mlmodel.write_text(yaml.safe_dump(doc))
+    result = verify(json.loads(EXAMPLE_APP.read_text()), unsigned)
+    assert result.code == 0, result.out + result.err
+    assert "note: signature diff skipped:" in result.out and "the model has no input signature" in result.out

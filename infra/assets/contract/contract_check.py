@@ -1137,9 +1137,17 @@ def _run_interactions(args: argparse.Namespace) -> int:
         cv = _verifier()
         app = _load_interactions(args.app)
         static_notes: list[str] = []
+        findings: list[Finding] = []
+        skipped = None
         if args.command == "verify":
-            model_contract = parse_contract(export_mlmodel(args.model_dir), f"{args.model_dir} (signature)")
-            findings = compare(app, model_contract)
+            try:
+                model_contract = parse_contract(export_mlmodel(args.model_dir), f"{args.model_dir} (signature)")
+                findings = compare(app, model_contract)
+            except ContractError as exc:
+                mlmodel = os.path.join(args.model_dir, "MLmodel") if os.path.isdir(args.model_dir) else args.model_dir
+                if not os.path.isfile(mlmodel):
+                    raise
+                skipped = f"signature diff skipped: {exc}"  # no or unsupported signature: the answers still decide
             static_notes = [f.message for f in findings if f.breaking]  # until the answers are in
             token = None
         else:
@@ -1154,15 +1162,15 @@ def _run_interactions(args: argparse.Namespace) -> int:
         try:
             model = cv.LocalModel(args.model_dir)
         except cv.ModelUnavailable as exc:
-            static = "breaking" if static_notes else "compatible"
-            if args.allow_static:
-                print(f"STATIC ONLY: the model cannot be loaded here ({exc}); the signature diff says {static}")
+            static = skipped or ("signature diff says breaking" if static_notes else "signature diff says compatible")
+            if args.allow_static and not skipped:  # with no signature either, nothing was checked at all
+                print(f"STATIC ONLY: the model cannot be loaded here ({exc}); {static}")
                 for note in static_notes:
                     print(f"  - {note}")
                 return EXIT_BREAKING if static_notes else EXIT_COMPATIBLE
             print(
                 f"UNDECIDED: the model cannot be loaded here ({exc}), so the app's answers were not checked; "
-                f"the signature diff alone says {static}. Install the model's requirements on the agent "
+                f"{static}. Install the model's requirements on the agent "
                 "(or pass --allow-static to accept the signature diff)."
             )
             return EXIT_UNDECIDED
@@ -1170,6 +1178,8 @@ def _run_interactions(args: argparse.Namespace) -> int:
             cv.check_answer(interaction, model.answer(interaction["request"]), outcome)
         cv.check_labels_offered(app.interactions, model.classes(), outcome)
         static_notes = cv.overrule_static(findings, app.interactions, outcome)
+        if skipped:
+            outcome.notes.append(skipped)
     else:
         target = f"{args.scoring_uri}" + (f" (deployment {args.deployment})" if args.deployment else "")
         for interaction in app.interactions:
