@@ -93,3 +93,21 @@ def test_model_without_a_signature_is_still_verified_by_its_answers(models, veri
     result = verify(json.loads(EXAMPLE_APP.read_text()), unsigned)
     assert result.code == 0, result.out + result.err
     assert "note: signature diff skipped:" in result.out and "the model has no input signature" in result.out
+
+
+def test_signature_findings_the_answers_cannot_overrule_get_their_own_testcase(models, verify, tmp_path):
+    junit = tmp_path / "interactions.xml"
+    result = verify(json.loads(EXAMPLE_APP.read_text()), models("income-long"), "--junit", junit)
+    assert result.code == 1, result.out
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot()}
+    assert cases["signature diff"].find("failure") is not None
+    assert cases["two customers, one without a region"].find("failure") is None
+    assert "input 'income': app sends double, model now expects long" in cases["signature diff"].find("failure").text
+
+
+def test_unreadable_app_contract_writes_an_error_testcase(models, verify, tmp_path):
+    junit = tmp_path / "interactions.xml"
+    result = verify("{not json", models("seeded"), "--junit", junit)
+    assert result.code == 2
+    (case,) = ET.parse(junit).getroot()
+    assert "invalid JSON" in case.find("error").get("message")

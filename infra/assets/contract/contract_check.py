@@ -1114,12 +1114,14 @@ def _load_interactions(path: str) -> Contract:
 
 def _write_interactions_junit(path: str, app: Contract, outcome: Any, error: str | None = None) -> None:
     suite = ET.Element("testsuite", name="model-contract.interactions")
-    by_name: dict[str, list[Any]] = {}
+    by_name: dict[str | None, list[Any]] = {}
     for problem in outcome.problems if outcome else []:
         by_name.setdefault(problem.interaction, []).append(problem)
-    cases = [i["name"] for i in app.interactions] if app else ["model-contract"]
+    cases: list[str | None] = [i["name"] for i in app.interactions] if app else ["model-contract"]
+    if None in by_name:
+        cases.append(None)  # findings of the signature diff the answers cannot overrule
     for name in cases:
-        case = ET.SubElement(suite, "testcase", classname="model-contract.interactions", name=name)
+        case = ET.SubElement(suite, "testcase", classname="model-contract.interactions", name=name or "signature diff")
         if error:
             ET.SubElement(case, "error", message=error).text = error
         for problem in by_name.get(name, []):
@@ -1197,7 +1199,8 @@ def _run_interactions(args: argparse.Namespace) -> int:
     print(cv.format_outcome(outcome, len(app.interactions), target, static_notes))
     if os.environ.get("TF_BUILD"):
         for problem in outcome.problems:
-            print(_azure_pipelines_issue(f"interaction '{problem.interaction}': {problem.need}"))
+            where = f"interaction '{problem.interaction}'" if problem.interaction else "signature diff"
+            print(_azure_pipelines_issue(f"{where}: {problem.need}"))
     if args.junit:
         _write_interactions_junit(args.junit, app, outcome)
     return {"compatible": EXIT_COMPATIBLE, "breaking": EXIT_BREAKING}.get(outcome.verdict, EXIT_UNDECIDED)
