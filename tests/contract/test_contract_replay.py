@@ -88,6 +88,19 @@ def test_idle_deployment_with_a_broken_model_names_the_interaction(endpoint):
     assert TOKEN not in result.stdout + result.stderr
 
 
+def test_broken_deployment_junit_names_the_interaction(endpoint, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    uri, _ = endpoint
+    junit = tmp_path / "replay.xml"
+    result = replay(uri, "--deployment", "green", "--junit", junit)
+    assert result.returncode == 1
+    suite = ET.parse(junit).getroot()
+    assert suite.get("tests") == "2" and suite.get("failures") == "2"
+    assert "got a record with field(s) prediction, interval" in suite.find("testcase/failure").text
+    assert TOKEN not in junit.read_text()
+
+
 def test_token_file_is_read_and_never_printed(endpoint, tmp_path):
     uri, seen = endpoint
     token_file = tmp_path / "token"
