@@ -91,3 +91,8 @@ def test_many_failing_interactions_stay_on_one_screen():
     text = cv.format_outcome(outcome, 8, "model m", [])
     assert text.count("BREAKING: interaction") == cv.SHOWN
     assert "and 5 more:" in text and "  - interaction 'i7': an answer (HTTP 200)" in text
+
+
+def test_infinity_is_not_json_either():
+    problem = outcome_of({"items": "value", "value": {"type": "number"}}, "[Infinity, -Infinity]").problems[0]
+    assert problem.need.startswith("row 0: the value is Infinity, which is not JSON")

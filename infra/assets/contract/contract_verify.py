@@ -32,12 +32,20 @@ TRUNCATE = 160  # characters of a request/answer shown in a message
 SHOWN = 3  # problems shown in full; the rest get one line each
 
 
-class _NaN(float):
-    """A NaN that came from the answer's JSON text (MLflow writes NaN, which strict JSON parsers reject)."""
+class _NotJSON(float):
+    """NaN, Infinity or -Infinity in the answer's text: MLflow writes them, strict JSON parsers reject them."""
+
+    text = "NaN"
+
+
+def _not_json(name: str) -> _NotJSON:
+    value = _NotJSON(name)
+    value.text = name
+    return value
 
 
 def _parse_answer(text: str) -> Any:
-    return json.loads(text, parse_constant=lambda name: _NaN("nan") if name == "NaN" else float(name))
+    return json.loads(text, parse_constant=_not_json)
 
 
 def _short(value: Any, limit: int = TRUNCATE) -> str:
@@ -126,7 +134,7 @@ def to_mlflow_body(request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 
 
 def _is_null(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or isinstance(value, _NotJSON) or (isinstance(value, float) and math.isnan(value))
 
 
 def _type_ok(value: Any, json_type: str) -> bool:
@@ -148,7 +156,9 @@ def _describe(value: Any) -> str:
         return f"an array of {len(value)} value(s)"
     if isinstance(value, bool):
         return f"the boolean {json.dumps(value)}"
-    if isinstance(value, float) and not isinstance(value, _NaN) and value.is_integer():
+    if isinstance(value, _NotJSON):
+        return value.text
+    if isinstance(value, float) and value.is_integer():
         return f"the number {value!r} (written with a fraction part)"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"the number {value!r}"
@@ -173,15 +183,15 @@ class _Checker:
         """Check one value against a need; False when a problem was recorded."""
         self.seen.setdefault(what, []).append(value)
         json_type = need["type"]
+        if isinstance(value, _NotJSON):
+            self.fail(
+                f"{where}: {what} is {value.text}, which is not JSON: strict parsers (JavaScript, .NET, Java) reject "
+                "the whole answer" + ("" if need.get("nullable") else f"; the app needs a {json_type}"),
+                f"return null (None) or a finite number instead of {value.text} (fillna, clip, or impute in the model)",
+                'declare "nullable": true and parse with a NaN-tolerant reader, if the app can handle it',
+            )
+            return False
         if _is_null(value):
-            if isinstance(value, _NaN):
-                self.fail(
-                    f"{where}: {what} is NaN, which is not JSON: strict parsers (JavaScript, .NET, Java) reject the "
-                    "whole answer" + ("" if need.get("nullable") else f"; the app needs a {json_type}"),
-                    "return null (None) or a number instead of NaN (e.g. fillna, or impute inside the model)",
-                    'declare "nullable": true and parse with a NaN-tolerant reader, if the app can handle it',
-                )
-                return False
             if need.get("nullable"):
                 return True
             self.fail(
