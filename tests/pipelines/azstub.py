@@ -12,11 +12,19 @@ src/machinelearningservices/azext_mlv2/manual/): `_params/*.py` for the option n
 (3-32 characters, `^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`) for endpoints and deployments.
 Extra rules the kit relies on: no `--all-traffic` (traffic moves only after a smoke test), and
 `online-endpoint update --traffic` may give a deployment traffic only after that deployment
-answered an `invoke --deployment-name` since it was created.
+answered an `invoke --deployment-name` (or a scoring request routed to it by name, which the
+loopback server in tests/pipelines/scoring.py records) since it was created.
+`account get-access-token` follows azure-cli's `az account get-access-token` (src/azure-cli/azure/cli/
+command_modules/profile): one of --resource, --resource-type or --scope, never two; the output has
+accessToken, expiresOn, subscription, tenant, tokenType. Each resource gets its own fake token
+(token_for), so a test can tell a token for https://ml.azure.com from one for another audience.
+`online-endpoint show` answers scoring_uri: $AZ_STUB_SCORING_URI with `{endpoint}` filled in, or
+Azure's form https://<endpoint>.<region>.inference.ml.azure.com/score.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -30,6 +38,11 @@ COMMON = {"--resource-group", "--workspace-name", "--query", "-o", "--output", "
 #           satisfying the call), allowed flags beyond COMMON, boolean flags)
 SPEC: dict[str, tuple[list[tuple[str, ...]], set[str], set[str]]] = {
     "extension add": ([("--name",)], {"--name"}, set()),
+    "account get-access-token": (
+        [("--resource",), ("--resource-type",), ("--scope",)],
+        {"--resource", "--resource-type", "--scope", "--tenant"},
+        set(),
+    ),
     "ml model show": ([("--name",)], {"--name", "--version", "--label", "--registry-name"}, set()),
     "ml model list": ([], {"--name", "--registry-name", "--max-results"}, set()),
     "ml model download": (
@@ -140,6 +153,16 @@ def parse(argv: list[str]) -> tuple[str, dict[str, list[str]]]:
     return command, flags
 
 
+def token_for(resource: str) -> str:
+    """The stub's access token for one audience: fake, but distinct per resource."""
+    return "eyJ0eXAi.stub-" + hashlib.sha256(resource.encode()).hexdigest()[:32]
+
+
+def scoring_uri(endpoint: str) -> str:
+    template = os.environ.get("AZ_STUB_SCORING_URI") or "https://{endpoint}.westeurope.inference.ml.azure.com/score"
+    return template.format(endpoint=endpoint)
+
+
 def one(flags: dict[str, list[str]], flag: str, default: str | None = None) -> str | None:
     return " ".join(flags[flag]) if flag in flags else default
 
@@ -171,6 +194,18 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
     models_key = f"registry:{registry}" if registry else f"workspace:{ws}"
     if command == "extension add":
         return None
+    if command == "account get-access-token":
+        audiences = [f for f in ("--resource", "--resource-type", "--scope") if f in flags]
+        if len(audiences) > 1:
+            raise Refused("usage error: --resource/--resource-type/--scope are mutually exclusive")
+        resource = one(flags, audiences[0])
+        return {
+            "accessToken": token_for(resource),
+            "expiresOn": "2026-01-01 01:00:00.000000",
+            "subscription": "00000000-0000-0000-0000-000000000000",
+            "tenant": "00000000-0000-0000-0000-000000000001",
+            "tokenType": "Bearer",
+        }
     if command == "ml online-endpoint list":
         return [{"name": n, **e} for n, e in d["endpoints"].items() if e["workspace"] == ws]
     if command.startswith("ml online-endpoint") or command.startswith("ml online-deployment"):
@@ -192,7 +227,12 @@ def run(command: str, flags: dict[str, list[str]], st: State):  # noqa: C901 - o
     if command.startswith("ml online-") and endpoint is None:
         raise Refused(f"ResourceNotFound: endpoint {endpoint_name} does not exist")
     if command == "ml online-endpoint show":
-        return {"name": name, "traffic": endpoint["traffic"]}
+        return {
+            "name": name,
+            "traffic": endpoint["traffic"],
+            "auth_mode": endpoint.get("auth_mode", "key"),
+            "scoring_uri": scoring_uri(name),
+        }
     if command == "ml online-deployment list":
         return [{"name": n, **dep} for n, dep in endpoint["deployments"].items()]
     if command == "ml online-deployment show":
@@ -333,7 +373,7 @@ def query(result, expression: str):
     m = re.fullmatch(r"\[\?name=='([^']*)'\]\.name", expression)
     if m:
         return [r["name"] for r in result if r.get("name") == m[1]]
-    if re.fullmatch(r"[a-z_]+", expression):
+    if re.fullmatch(r"[A-Za-z_]+", expression):
         return result.get(expression)
     raise Refused(f"--query {expression!r}: not simulated")
 

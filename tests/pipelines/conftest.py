@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,46 @@ def registered(files: Path, name: str, version: str, tags: dict[str, str]) -> di
 
 def dump(obj) -> str:
     return json.dumps(obj)
+
+
+@pytest.fixture()
+def app_v1(tmp_path, seeds) -> Path:
+    """The seeded app repo with a contractVersion 1 model-contract.json (fields only, no interactions)."""
+    repo = tmp_path / "app-v1"
+    shutil.copytree(seeds / "app", repo)
+    contract = json.loads((repo / "model-contract.json").read_text())
+    contract.pop("interactions")
+    (repo / "model-contract.json").write_text(json.dumps({**contract, "contractVersion": 1}))
+    return repo
+
+
+@pytest.fixture(scope="session")
+def mlflow_python(tmp_path_factory) -> Path:
+    """bin/ of a venv that sees the kit's own packages (mlflow, scikit-learn): an agent after the model's
+    requirements are installed. The pip step still runs; it finds every requirement already satisfied."""
+    pytest.importorskip("mlflow")
+    venv = tmp_path_factory.mktemp("mlflow-python") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    (site / "kit-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv / "bin"
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory):
+    """Real MLflow models (tests/contract/scenario_models.py), each saved once per session."""
+    pytest.importorskip("mlflow")
+    from tests.contract.scenario_models import ModelShop
+
+    return ModelShop(tmp_path_factory.mktemp("pipeline-models"))
+
+
+@pytest.fixture()
+def endpoints(agent):
+    """Loopback scoring server for the stub's endpoints; `az ml online-endpoint show` points at it."""
+    from tests.pipelines.scoring import Endpoints
+
+    server = Endpoints(agent.az_state)
+    agent.extra_env["AZ_STUB_SCORING_URI"] = server.uri
+    yield server
+    server.close()

@@ -15,8 +15,10 @@ from tests.pipelines.harness import StepFailed
 
 
 @pytest.fixture()
-def app_agent(agent, seeds):
-    agent.repos["self"] = seeds / "app"  # app-ci lives in the app repo
+def app_agent(agent, app_v1):
+    """app-ci in an app repo whose contract has no interactions: the static check only (with a warning);
+    the replay against live deployments is tests/pipelines/test_live_check.py."""
+    agent.repos["self"] = app_v1  # app-ci lives in the app repo
     return agent
 
 
@@ -44,6 +46,7 @@ def test_app_ci_checks_the_model_that_takes_traffic(app_agent, seeds, groups, mo
     out = "".join(r["stdout"] for r in app_agent.log)
     assert "staging: checking against example-model:7 (blue)" in out and "prod: no endpoint" in out
     assert "checked against 1 live model(s) on 1 released environment(s)" in out
+    assert "records no interactions: the live models get the static check only" in out
 
 
 def test_app_ci_fails_when_an_endpoint_serves_nothing(app_agent, seeds, groups):

@@ -18,7 +18,10 @@ PARAMS = {"modelName": "example-model", "modelVersion": "3", "environment": "dev
 
 
 @pytest.fixture()
-def release(agent, groups, model_files):
+def release(agent, groups, model_files, app_v1):
+    """A release with an app contract of version 1: the signature check and the sample-request smoke test
+    (the fallback; the interactions' live check is tests/pipelines/test_live_check.py)."""
+    agent.repos["app"] = app_v1
     dev = groups["example-dev"]
     agent.seed_state(
         {
@@ -31,7 +34,7 @@ def release(agent, groups, model_files):
             }
         }
     )
-    return agent.root.parent.parent / "seeds" if False else agent
+    return agent
 
 
 def commands(agent, prefix: str = "ml online") -> list[tuple[str, dict]]:
@@ -71,6 +74,9 @@ def test_first_release_shares_once_then_deploys_blue_green_with_the_smoke_test_f
         "ml online-endpoint update",
         "ml online-endpoint invoke",
     ]
+    warnings = [r["stdout"] for r in release.log if "records no interactions" in r["stdout"]]
+    assert len(warnings) == 3  # Candidate (no verify), Deploy_staging and Deploy_prod (smoke test only)
+    assert not [c for c in release.calls() if c["command"] == "account get-access-token"]
 
 
 def test_the_share_runs_as_the_staging_identity_only(seeds):
@@ -145,7 +151,7 @@ def test_a_failed_smoke_test_keeps_the_live_slot_and_removes_the_new_one(release
     }
     release.seed_state(state)
     release.extra_env["AZ_STUB_BROKEN"] = "green"
-    with pytest.raises(StepFailed, match="failed its smoke test"):
+    with pytest.raises(StepFailed, match="failed its live check"):
         release.run(seeds / "templates" / "pipelines" / "release.yml", {**PARAMS, "modelVersion": "4"})
     endpoint = release.state()["endpoints"][groups["example-staging"]["AML_ENDPOINT"]]
     assert endpoint["traffic"] == {"blue": 100} and list(endpoint["deployments"]) == ["blue"]

@@ -40,7 +40,7 @@ def test_the_diagram_names_the_release_stages_and_their_identities(seeds):
     script = (seeds / "templates" / "pipelines" / "release.yml").read_text()
     steps = [
         "online-deployment create --file",
-        "smoke --deployment-name",
+        'live_check "$idle"',
         'online-endpoint update "${ep[@]}" --traffic',
         'online-deployment delete --name "$live"',
     ]
