@@ -46,3 +46,10 @@ def test_the_diagram_names_the_release_stages_and_their_identities(seeds):
     ]
     positions = [script.index(s) for s in steps]
     assert positions == sorted(positions)
+
+
+def test_no_message_in_the_diagram_is_cut_short():
+    """Mermaid's sequence lexer ends a message at `;` or `#` (TXT is `":"[^#\\n;]+` in sequenceDiagram.jison):
+    the rest of the line becomes a statement that fails to parse, and GitHub renders no diagram."""
+    cut = [line.strip() for line in diagram().splitlines() if ":" in line and re.search(r"[;#]", line.split(":", 1)[1])]
+    assert cut == []
