@@ -99,7 +99,7 @@ def test_a_live_slot_that_breaks_the_app_never_gets_traffic_and_is_removed(agent
 
 
 def test_a_candidate_whose_answers_break_the_app_never_reaches_the_registry(agent, seeds, groups, shop, mlflow_python):
-    """Same signature story as the app expects (an output added), but the answer turns into records."""
+    """Its signature passes the static check (an output added), but its answers turn into records."""
     agent.python_bin = mlflow_python
     dev = groups["example-dev"]
     model = registered(shop("wrap-frame2"), "example-model", "3", {"job": "job-train-7"})
