@@ -12,8 +12,8 @@
 |                          | Contributor; lake: Blob Data Reader on each filesystem                          |
 | compute cluster identity | workspace storage: Blob Data Contributor + File Data Privileged Contributor;     |
 |                          | lake: Blob Data Reader on each filesystem; AcrPull on the container registry     |
-| dev pipeline identity    | -                                          | Reader on the workspace |
-|                          |                                            | (app-ci reads live models) |
+| dev pipeline identity    | -                                          | live model check role |
+|                          |                                            | on the workspace (app-ci) |
 
 Why, and what is left out on purpose:
 - **Workspace storage.** It has shared keys off and the workspace's datastores use identity
@@ -150,21 +150,35 @@ class StateAccess(Construct):
         )
 
 
+# What app-ci does in staging and prod with `arm-dev`: find the endpoint, read its traffic and the
+# serving deployment's model, and replay the app's interactions against each serving deployment
+# (aad_token endpoints need score/action: Azure ML, "Authenticate clients for online endpoints").
+LIVE_MODEL_CHECK_ACTIONS = (
+    "Microsoft.MachineLearningServices/workspaces/read",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/read",
+    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/score/action",
+)
+
+
 @dataclass(frozen=True)
 class LiveModelReaderProps:
     env: str
+    resource_group_id: str
     workspace_id: str
+    workspace_name: str
     reader_identity_id: str  # resource id of the dev pipeline identity (another stack, deployed first)
 
 
 class LiveModelReader(Construct):
-    """The dev pipeline identity may read this environment's workspace (Reader, nothing else).
+    """The dev pipeline identity may check this environment's live models, and nothing else.
 
     app-ci runs on every pull request with the `arm-dev` connection and checks the app against the
-    model each environment's endpoint serves (`az ml online-endpoint list/show`,
-    `online-deployment show`); without a role here it fails with 403 on its first run. Reader lists
-    and reads endpoints and deployments but cannot invoke them, read data or change anything. The
-    identity is read by its deterministic id, so this stack deploys after `<team>-dev`.
+    models each environment's endpoint serves (`az ml online-endpoint list/show`, `online-deployment
+    show`, then `contract_check.py replay` against each serving deployment); without a role here it
+    fails with 403 on its first run. A custom role with exactly LIVE_MODEL_CHECK_ACTIONS: it cannot
+    change endpoints, read keys, data or secrets. The identity is read by its deterministic id, so
+    this stack deploys after `<team>-dev`.
     """
 
     def __init__(self, scope: Construct, id_: str, props: LiveModelReaderProps):
@@ -172,8 +186,15 @@ class LiveModelReader(Construct):
         from infra.service_connections import read_identity  # the devops stack's lookup, same rule
 
         reader = read_identity(self, "dev_pipeline_identity", props.reader_identity_id)
-        self.grant = role(
-            self, "dev_pipeline_reader", scope_id=props.workspace_id, role_name="Reader",
+        self.definition = az.RoleDefinition(
+            self, "role", name=f"mlops-kit live model check ({props.workspace_name})",
+            scope=props.resource_group_id, assignable_scopes=[props.resource_group_id],
+            description=f"mlops-kit: app-ci (arm-dev) reads and scores the live models of {props.env}",
+            permissions=[az.RoleDefinitionPermissions(actions=list(LIVE_MODEL_CHECK_ACTIONS))],
+        )
+        self.grant = az.RoleAssignment(
+            self, "dev_pipeline_checker", scope=props.workspace_id,
+            role_definition_id=self.definition.role_definition_resource_id,
             principal_id=reader.output_value("properties.principalId"), principal_type="ServicePrincipal",
-            description=f"app-ci (arm-dev) reads the live models of {props.env}",
+            description=f"mlops-kit: app-ci (arm-dev) checks the live models of {props.env}",
         )

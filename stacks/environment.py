@@ -154,7 +154,8 @@ class EnvironmentStack(TerraformStack):
         )
         if env != "dev" and "dev" in team.env_names:
             LiveModelReader(self, "live_model_reader", LiveModelReaderProps(
-                env=env, workspace_id=ml.workspace.id, reader_identity_id=dev_pipeline_identity_id(org, team),
+                env=env, resource_group_id=rg.id, workspace_id=ml.workspace.id,
+                workspace_name=names.name("ml_workspace"), reader_identity_id=dev_pipeline_identity_id(org, team),
             ))
         RegistryAccess(
             self,

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from infra.identity import LIVE_MODEL_CHECK_ACTIONS
 from tests.conftest import resources
 from tests.stacks.test_environment_security import workspace_address
 
@@ -56,7 +57,7 @@ def test_identity_datastores_roles_on_the_workspace_storage(example, stack_name)
 def test_no_acr_push(example, stack_name):
     """Nothing pushes images (the seeded pipelines submit jobs and deployments); the compute still pulls."""
     stack = example[stack_name]
-    roles = [(g["role_definition_name"], g["principal_id"]) for g in _grants(stack)]
+    roles = [(g.get("role_definition_name"), g["principal_id"]) for g in _grants(stack)]
     assert not [r for r, _ in roles if r in {"AcrPush", "Contributor", "Owner"}]
     assert ("AcrPull", _principals(stack)["compute"]) in roles
 
@@ -92,9 +93,15 @@ def test_app_ci_can_read_the_live_models_of_later_environments(example, stack_na
     assert lookup["resource_id"].endswith("/userAssignedIdentities/id-mlk-example-pipelines-dev")
     assert "/resourceGroups/rg-mlk-example-dev/" in lookup["resource_id"]
     readers = [g for g in _grants(stack) if lookup_address in g["principal_id"]]
-    assert [(g["role_definition_name"], g["scope"]) for g in readers] == [
-        ("Reader", "${azapi_resource." + workspace_address(stack) + ".id}")
-    ]
+    assert len(readers) == 1 and readers[0]["scope"] == "${azapi_resource." + workspace_address(stack) + ".id}"
+    (definition_address,) = [a for a in resources(stack, "azurerm_role_definition") if "live_model_reader" in a]
+    assert readers[0]["role_definition_id"] == (
+        "${azurerm_role_definition." + definition_address + ".role_definition_resource_id}")
+    (permissions,) = resources(stack, "azurerm_role_definition")[definition_address]["permissions"]
+    # list/show endpoints and deployments, and score them (replay): nothing that writes or reads keys
+    assert sorted(permissions["actions"]) == sorted(LIVE_MODEL_CHECK_ACTIONS)
+    assert all(a.endswith(("/read", "/score/action")) for a in permissions["actions"])
+    assert not permissions.get("data_actions")
 
 
 def test_later_environments_deploy_after_dev(example_out):

@@ -166,7 +166,7 @@ def test_private_endpoints_and_dns_only_in_private_mode(example):
 
 
 def _grants(stack: dict) -> set[tuple[str, str, str]]:
-    return {(r["role_definition_name"], r["principal_id"], r["scope"].split(".")[0])
+    return {(r.get("role_definition_name", r.get("role_definition_id")), r["principal_id"], r["scope"].split(".")[0])
             for r in resources(stack, "azurerm_role_assignment").values()}
 
 
@@ -184,8 +184,8 @@ def test_least_privilege_roles(example):
                 continue  # (its roles: tests/triggers/test_registry.py)
             # Every scope is a resource of this stack (inside its resource group), never a subscription.
             assert r["scope"].startswith(("${azurerm_", "${azapi_resource.")) and "subscriptions/" not in r["scope"]
-            assert r["role_definition_name"] not in {"Owner", "Contributor", "User Access Administrator"}
-    pipeline_roles = {r["role_definition_name"] for r in resources(example[PUBLIC], "azurerm_role_assignment").values()
+            assert r.get("role_definition_name") not in {"Owner", "Contributor", "User Access Administrator"}
+    pipeline_roles = {r.get("role_definition_name") for r in resources(example[PUBLIC], "azurerm_role_assignment").values()
                       if "azurerm_user_assigned_identity.pipeline_identity" in r["principal_id"]}
     # No AcrPush (nothing pushes images); in dev the registry is read-only (infra/identity.py, model_registry.py).
     assert pipeline_roles == {"Reader", "AzureML Data Scientist", "Storage Blob Data Contributor",
@@ -203,7 +203,7 @@ def test_pipeline_identity_exists(example):
 UNTAGGABLE = {"azurerm_role_assignment", "azurerm_management_lock", "azurerm_monitor_diagnostic_setting",
               "azurerm_storage_container", "azurerm_eventgrid_system_topic_event_subscription",
               "azapi_update_resource", "azapi_resource_action", "azurerm_storage_management_policy",
-              "azurerm_storage_blob", "azurerm_storage_queue"}
+              "azurerm_storage_blob", "azurerm_storage_queue", "azurerm_role_definition"}
 
 
 def test_every_taggable_resource_carries_the_standard_tags(example):
