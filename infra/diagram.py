@@ -50,7 +50,7 @@ def deploy_targets(team: Team) -> list[str]:
 class Gate:
     """One Azure DevOps check on an environment."""
 
-    kind: Literal["approval", "branch_control", "exclusive_lock", "business_hours"]
+    kind: Literal["approval", "branch_control", "required_template", "exclusive_lock", "business_hours"]
     label: str
 
 
