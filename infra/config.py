@@ -534,6 +534,11 @@ class Team(Strict):
     def project_name(self) -> str:
         return self.devops.project_name or self.name
 
+    @property
+    def model_name(self) -> str:
+        """The model the training pipeline registers; only its ModelRegistered events start a release."""
+        return f"{self.name}-model"
+
 
 class TeamFile(BaseModel):
     """A validated team and the file it came from."""

@@ -186,7 +186,7 @@ class EnvironmentStack(TerraformStack):
                 training_filesystem=training.filesystem,
                 training_prefix=training.prefix,
                 marker_suffix=training.marker_suffix,
-                model_name=f"{team.name}-model",  # what model-ci/training register (`@@team@@-model`)
+                model_name=team.model_name,  # what the training pipeline registers
                 max_delivery_attempts=team.triggers.max_delivery_attempts,
                 event_ttl_minutes=team.triggers.event_ttl_minutes,
                 dead_letter_container_name=lake.dead_letter.name,

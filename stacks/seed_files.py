@@ -120,7 +120,7 @@ def seed_files(org: Org, team: Team, templates_repo: str = TEMPLATES_REPO) -> di
         "deploy_chain": ", then ".join(chain),
     }
     values |= {
-        "model_name": f"{team.name}-model",
+        "model_name": team.model_name,
         "python_version": PYTHON_VERSION,
         "pyyaml_version": PYYAML_VERSION,
         "training_image": TRAINING_IMAGE,
