@@ -23,7 +23,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from infra.config import Org, Team
-from infra.naming import Namer
+from infra.naming import TEMPLATES_REPOSITORY, Namer
 
 PAGE_TITLE = "How your environment works"
 # Mirrors infra/pipelines.py and infra/repos.py (not imported: they pull in cdktf); a test keeps them in step.
@@ -72,7 +72,7 @@ def env_gates(team: Team, env: str) -> list[Gate]:
     if env in ("staging", "prod"):
         gates.append(Gate("branch_control", f"branch control: only {MAIN_BRANCH}, branch protection verified"))
         gates.append(Gate("required_template", "required template: only runs that extend the kit's templates "
-                          f"(mlops-templates, {MAIN_BRANCH})"))
+                          f"({TEMPLATES_REPOSITORY}, {MAIN_BRANCH})"))
     if env == "prod":
         gates.append(Gate("exclusive_lock", "exclusive lock: one deployment at a time"))
         hours = team.devops.business_hours

@@ -108,3 +108,8 @@ class Namer:
 def globally_unique_names(namer: Namer) -> dict[str, str]:
     """The names that must be unique across every team of the organization (and of Azure)."""
     return {kind: namer.name(kind) for kind, rule in RULES.items() if rule.globally_unique}
+
+
+# The kit-owned templates repository in every team project (infra/repos.py creates it; the team
+# pipelines extend its templates; the diagram and the seed files name it).
+TEMPLATES_REPOSITORY = "mlops-templates"

@@ -30,12 +30,12 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
+from infra.naming import TEMPLATES_REPOSITORY
 from infra.suppressions import suppress
 
 MAIN = "refs/heads/main"
 NO_CI = "***NO_CI***"  # Azure Repos/Pipelines skip CI for a push whose commit message contains this
 TEMPLATES = "templates"  # key of the kit templates repo in the seed files, and its `resources.repositories` alias
-TEMPLATES_REPOSITORY = "mlops-templates"
 INIT_WRITES = ("README.md",)  # files the Clean initialization commits (resource_git_repository.go)
 REPO_LIFECYCLE = TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["initialization"])
 SEED_ONCE = TerraformResourceLifecycle(ignore_changes=["content", "commit_message"])

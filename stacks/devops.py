@@ -26,12 +26,11 @@ from infra.devops_project import DevopsProject, DevopsProjectProps
 from infra.diagram import wiki_page
 from infra.environments import Approval, BusinessHours, EnvironmentsProps, GatedEnvironments, TemplateGate
 from infra.ml_workspace import COMPUTE_CLUSTER_NAME
-from infra.naming import Namer
+from infra.naming import TEMPLATES_REPOSITORY, Namer
 from infra.pipelines import Pipelines, PipelineSpec, PipelinesProps, pipeline_specs
 from infra.repos import (
     MAIN,
     TEMPLATES,
-    TEMPLATES_REPOSITORY,
     BranchPoliciesProps,
     MainBranchPolicies,
     ReposProps,

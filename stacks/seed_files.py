@@ -19,11 +19,12 @@ import re
 from pathlib import Path
 
 from infra.config import Org, Team
+from infra.naming import TEMPLATES_REPOSITORY
 from infra.pipelines import deploy_chain
 
 ASSETS = Path(__file__).resolve().parent.parent / "infra" / "assets"
 _PLACEHOLDER = re.compile(r"@@([a-z_]+)@@")
-TEMPLATES_REPO = "mlops-templates"  # the templates repo's name; the devops stack creates it under this name
+TEMPLATES_REPO = TEMPLATES_REPOSITORY  # the templates repo's name; the devops stack creates it under this name
 
 
 def render(text: str, values: dict[str, str], where: str) -> str:
