@@ -18,12 +18,14 @@ from infra.identity import (
     TeamAccess,
     TeamAccessProps,
 )
+from infra.interfaces import PrivateLink
 from infra.key_vault import KeyVaultProps, TeamKeyVault
 from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
 from infra.model_registry import RegistryAccess, registry_access_props, registry_ref
 from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
 from infra.pipelines import pipeline_folder, pipeline_name
+from infra.profile import environment_profile
 from infra.tags import standard_tags
 from infra.triggers import PipelineTriggers, PipelineTriggersProps
 from stacks.backend import use_backend
@@ -36,105 +38,158 @@ FUNCTION_APP_ADDRESS = "triggers_function_app_7F7BB144"  # azurerm_function_app_
 
 
 class EnvironmentStack(TerraformStack):
+    """The stack of `team`'s environment `env`; what differs between environments comes from its profile."""
+
     def __init__(self, scope: Construct, name: str, org: Org, team: Team, env: str):
         super().__init__(scope, name)
-        cfg = team.environments[env]
-        names = org.namer(team, env)
-        location = org.location(team, env)
-        prod = env == "prod"
+        self._org, self._team, self._env = org, team, env
+        self._cfg = team.environments[env]
+        self._names = org.namer(team, env)
+        self._profile = environment_profile(org, team, env)
         use_backend(self, name, org.platform)
-        azurerm_provider(self, subscription_id=cfg.subscription_id, tenant_id=org.platform.tenant_id)
+        azurerm_provider(self, subscription_id=self._cfg.subscription_id, tenant_id=org.platform.tenant_id)
         # azapi sets what azurerm 4.55 cannot (the workspace's identity-based datastores).
-        AzapiProvider(self, "azapi", subscription_id=cfg.subscription_id, tenant_id=org.platform.tenant_id)
+        AzapiProvider(self, "azapi", subscription_id=self._cfg.subscription_id, tenant_id=org.platform.tenant_id)
 
-        rg = az.ResourceGroup(self, "resource_group", name=names.name("resource_group"), location=location)
-        link = None
-        if cfg.private:
-            link = PrivateNetwork(
-                self,
-                "network",
-                PrivateNetworkProps(
-                    resource_group_name=rg.name,
-                    location=location,
-                    private_endpoint_subnet_id=cfg.network.private_endpoint_subnet_id or "",
-                    existing_zone_ids=cfg.network.private_dns_zone_ids,
-                ),
-            ).link
-        monitoring = Monitoring(
+        self._rg = az.ResourceGroup(
+            self, "resource_group", name=self._names.name("resource_group"), location=self._profile.location
+        )
+        self._link = self._private_network()
+        monitoring = self._monitoring()
+        vault = self._key_vault(monitoring)
+        registry = self._container_registry()
+        lake = self._data_lake(monitoring)
+        ml = self._ml_workspace(monitoring, vault, registry, lake)
+        pipeline = self._pipeline_identity()
+        self._team_access(pipeline, ml, vault, registry, lake)
+        self._registry_access(pipeline, ml)
+        triggers = self._triggers(monitoring, lake, ml)
+        self._moves(triggers)
+        for key, value in {
+            "resource_group_name": self._rg.name,
+            "workspace_name": ml.workspace.name,
+            "data_lake_name": lake.account.name,
+            "key_vault_name": vault.name,
+            "container_registry_name": registry.name,
+            "pipeline_identity_client_id": pipeline.client_id,
+        }.items():
+            TerraformOutput(self, key, value=value)
+
+    def _private_network(self) -> PrivateLink | None:
+        """Private mode: the DNS zones and their links; the private endpoints of every construct use them."""
+        placement = self._profile.placement
+        if placement is None:
+            return None
+        return PrivateNetwork(
+            self,
+            "network",
+            PrivateNetworkProps(
+                resource_group_name=self._rg.name,
+                location=self._profile.location,
+                private_endpoint_subnet_id=placement.private_endpoint_subnet_id,
+                existing_zone_ids=placement.existing_zone_ids,
+            ),
+        ).link
+
+    def _monitoring(self) -> Monitoring:
+        return Monitoring(
             self,
             "monitoring",
             MonitoringProps(
-                resource_group_name=rg.name,
-                location=location,
-                log_analytics_name=names.name("log_analytics"),
-                app_insights_name=names.name("app_insights"),
-                retention_days=90 if prod else 30,
+                resource_group_name=self._rg.name,
+                location=self._profile.location,
+                log_analytics_name=self._names.name("log_analytics"),
+                app_insights_name=self._names.name("app_insights"),
+                retention_days=self._profile.log_retention_days,
             ),
         )
-        law_id = monitoring.log_analytics.id
-        vault = TeamKeyVault(
+
+    def _key_vault(self, monitoring: Monitoring) -> az.KeyVault:
+        p = self._profile
+        return TeamKeyVault(
             self,
             "key_vault",
             KeyVaultProps(
-                name=names.name("key_vault"), resource_group_name=rg.name, location=location,
-                tenant_id=org.platform.tenant_id, private=cfg.private, lock=prod,
-                log_analytics_workspace_id=law_id, private_link=link,
+                name=self._names.name("key_vault"), resource_group_name=self._rg.name, location=p.location,
+                tenant_id=self._org.platform.tenant_id, private=p.private, lock=p.lock,
+                log_analytics_workspace_id=monitoring.log_analytics.id, private_link=self._link,
             ),
         ).vault
-        registry = TeamContainerRegistry(
+
+    def _container_registry(self) -> az.ContainerRegistry:
+        return TeamContainerRegistry(
             self,
             "container_registry",
             ContainerRegistryProps(
-                name=names.name("container_registry"), resource_group_name=rg.name, location=location,
-                private=cfg.private, private_link=link,
+                name=self._names.name("container_registry"), resource_group_name=self._rg.name,
+                location=self._profile.location, private=self._profile.private, private_link=self._link,
             ),
         ).registry
-        lake = DataLake(
+
+    def _data_lake(self, monitoring: Monitoring) -> DataLake:
+        p = self._profile
+        return DataLake(
             self,
             "data_lake",
             DataLakeProps(
-                name=names.name("data_lake"), resource_group_name=rg.name, location=location,
-                filesystems=team.data_lake.filesystems, private=cfg.private, lock=prod,
-                log_analytics_workspace_id=law_id, soft_delete_days=team.data_lake.soft_delete_days,
-                replication="GZRS" if prod else "LRS", private_link=link,
+                name=self._names.name("data_lake"), resource_group_name=self._rg.name, location=p.location,
+                filesystems=self._team.data_lake.filesystems, private=p.private, lock=p.lock,
+                log_analytics_workspace_id=monitoring.log_analytics.id, soft_delete_days=p.data_soft_delete_days,
+                replication=p.data_replication, private_link=self._link,
             ),
         )
-        ml = MlWorkspace(
+
+    def _ml_workspace(
+        self, monitoring: Monitoring, vault: az.KeyVault, registry: az.ContainerRegistry, lake: DataLake
+    ) -> MlWorkspace:
+        p, compute = self._profile, self._cfg.compute
+        return MlWorkspace(
             self,
             "ml",
             MlWorkspaceProps(
-                workspace_name=names.name("ml_workspace"),
-                storage_name=names.name("ml_storage"),
-                resource_group_name=rg.name,
-                resource_group_id=rg.id,
-                location=location,
+                workspace_name=self._names.name("ml_workspace"),
+                storage_name=self._names.name("ml_storage"),
+                resource_group_name=self._rg.name,
+                resource_group_id=self._rg.id,
+                location=p.location,
                 application_insights_id=monitoring.app_insights.id,
                 key_vault_id=vault.id,
                 container_registry_id=registry.id,
-                log_analytics_workspace_id=law_id,
-                private=cfg.private,
-                isolation_mode=cfg.isolation_mode,
-                high_business_impact=prod,
-                vm_size=cfg.compute.vm_size,
-                vm_priority=cfg.compute.vm_priority,
-                max_nodes=cfg.compute.max_nodes,
-                idle_seconds_before_scale_down=cfg.compute.idle_seconds_before_scale_down,
-                compute_subnet_id=cfg.network.compute_subnet_id,
-                private_link=link,
-                storage_replication="GZRS" if prod else "LRS",
+                log_analytics_workspace_id=monitoring.log_analytics.id,
+                private=p.private,
+                isolation_mode=p.isolation_mode,
+                high_business_impact=p.high_business_impact,
+                vm_size=compute.vm_size,
+                vm_priority=compute.vm_priority,
+                max_nodes=compute.max_nodes,
+                idle_seconds_before_scale_down=compute.idle_seconds_before_scale_down,
+                compute_subnet_id=p.placement.compute_subnet_id if p.placement else None,
+                private_link=self._link,
+                storage_replication=p.data_replication,
                 # Managed network outbound rules: the lake, the team registry, package feeds.
                 data_lake_id=lake.account.id,
-                model_registry_id=registry_ref(org, team).id,
-                outbound_fqdns=tuple(cfg.network.outbound_fqdns),
+                model_registry_id=registry_ref(self._org, self._team).id,
+                outbound_fqdns=tuple(self._cfg.network.outbound_fqdns),
             ),
         )
-        pipeline = PipelineIdentity(
+
+    def _pipeline_identity(self) -> az.UserAssignedIdentity:
+        return PipelineIdentity(
             self,
             "pipeline_identity",
             PipelineIdentityProps(
-                name=names.name("user_assigned_identity", "pipelines"), resource_group_name=rg.name, location=location
+                name=self._names.name("user_assigned_identity", "pipelines"),
+                resource_group_name=self._rg.name,
+                location=self._profile.location,
             ),
         ).identity
+
+    def _team_access(
+        self, pipeline: az.UserAssignedIdentity, ml: MlWorkspace, vault: az.KeyVault,
+        registry: az.ContainerRegistry, lake: DataLake,
+    ) -> None:
+        """The team's groups and identities on this environment; staging and prod also let dev read their models."""
+        team, env = self._team, self._env
         TeamAccess(
             self,
             "access",
@@ -144,7 +199,7 @@ class EnvironmentStack(TerraformStack):
                 app_developers_group_id=team.groups.app_developers,
                 pipeline_principal_id=pipeline.principal_id,
                 compute_principal_id=ml.compute.identity.principal_id,
-                resource_group_id=rg.id,
+                resource_group_id=self._rg.id,
                 workspace_id=ml.workspace.id,
                 workspace_storage_id=ml.storage.id,
                 key_vault_id=vault.id,
@@ -154,26 +209,33 @@ class EnvironmentStack(TerraformStack):
         )
         if env != "dev" and "dev" in team.env_names:
             LiveModelReader(self, "live_model_reader", LiveModelReaderProps(
-                env=env, resource_group_id=rg.id, workspace_id=ml.workspace.id,
-                workspace_name=names.name("ml_workspace"), reader_identity_id=dev_pipeline_identity_id(org, team),
+                env=env, resource_group_id=self._rg.id, workspace_id=ml.workspace.id,
+                workspace_name=self._names.name("ml_workspace"),
+                reader_identity_id=dev_pipeline_identity_id(self._org, team),
             ))
+
+    def _registry_access(self, pipeline: az.UserAssignedIdentity, ml: MlWorkspace) -> None:
         RegistryAccess(
             self,
             "registry_access",
             registry_access_props(
-                org, team, env, workspace_principal_id=ml.workspace.identity.principal_id,
-                pipeline_principal_id=pipeline.principal_id, private_link=link,
+                self._org, self._team, self._env, workspace_principal_id=ml.workspace.identity.principal_id,
+                pipeline_principal_id=pipeline.principal_id, private_link=self._link,
             ),
         )
+
+    def _triggers(self, monitoring: Monitoring, lake: DataLake, ml: MlWorkspace) -> PipelineTriggers:
+        """Lake and registry events -> the trigger function -> training and release runs."""
+        org, team, env, names, p = self._org, self._team, self._env, self._names, self._profile
         training = team.triggers.training
         package = function_package_asset(self)
-        triggers = PipelineTriggers(
+        return PipelineTriggers(
             self,
             "triggers",
             PipelineTriggersProps(
-                resource_group_name=rg.name,
-                resource_group_id=rg.id,
-                location=location,
+                resource_group_name=self._rg.name,
+                resource_group_id=self._rg.id,
+                location=p.location,
                 function_app_name=names.name("function_app"),
                 plan_name=names.name("app_service_plan"),
                 storage_name=names.name("function_storage"),
@@ -200,18 +262,20 @@ class EnvironmentStack(TerraformStack):
                 app_insights_connection_string=monitoring.app_insights.connection_string,
                 app_insights_id=monitoring.app_insights.id,
                 app_insights_local_auth_disabled=monitoring.app_insights.local_authentication_disabled_input is True,
-                log_analytics_workspace_id=law_id,
-                private=cfg.private,
-                private_link=link,
-                function_subnet_id=cfg.network.function_subnet_id,
+                log_analytics_workspace_id=monitoring.log_analytics.id,
+                private=p.private,
+                private_link=self._link,
+                function_subnet_id=p.placement.function_subnet_id if p.placement else None,
                 package_path=package.path if package else None,
                 package_hash=package.content_hash if package else None,
                 tags=standard_tags(
                     team=team.name, env=env, cost_center=team.cost_center, defaults=org.platform.default_tags,
-                    network=cfg.network.mode,
+                    network=p.network_mode,
                 ),
             ),
         )
+
+    def _moves(self, triggers: PipelineTriggers) -> None:
         # Kit upgrades that changed a resource's type: existing state follows instead of a destroy
         # (the workspace holds run history and model lineage). azapi_resource accepts moves from
         # any azurerm_* resource (MoveState, azapi v2.12.0 internal/services/azapi_resource.go).
@@ -222,15 +286,6 @@ class EnvironmentStack(TerraformStack):
             {"from": f"azurerm_function_app_flex_consumption.{FUNCTION_APP_ADDRESS}",
              "to": f"azapi_resource.{self.get_logical_id(triggers.site)}"},
         ])
-        for key, value in {
-            "resource_group_name": rg.name,
-            "workspace_name": ml.workspace.name,
-            "data_lake_name": lake.account.name,
-            "key_vault_name": vault.name,
-            "container_registry_name": registry.name,
-            "pipeline_identity_client_id": pipeline.client_id,
-        }.items():
-            TerraformOutput(self, key, value=value)
 
 
 def dev_pipeline_identity_id(org: Org, team: Team) -> str:
