@@ -92,11 +92,14 @@ def extended_templates(files: Mapping[str, Mapping[str, str]], specs: list[Pipel
 
 
 class DevopsStack(TerraformStack):
+    """The team's Azure DevOps project: repos, gated environments, connections, pipelines, policies, wiki."""
+
     def __init__(
         self, scope: Construct, name: str, org: Org, team: Team, files: Mapping[str, Mapping[str, str]] | None = None
     ):
         """`files` overrides the seed files (`seed_files(org, team)`), for tests of the repository wiring."""
         super().__init__(scope, name)
+        self._org, self._team = org, team
         platform = org.platform
         use_backend(self, name, platform)
         ado.AzuredevopsProvider(self, "azuredevops", org_service_url=platform.devops.organization_url)
@@ -104,18 +107,7 @@ class DevopsStack(TerraformStack):
         # so one provider block reaches them all (no azurerm provider alias per subscription).
         azapi.AzapiProvider(self, "azapi", tenant_id=platform.tenant_id)
 
-        project = DevopsProject(
-            self,
-            "project",
-            DevopsProjectProps(
-                name=team.project_name,
-                description=f"{team.display_name}: models, app and their release (managed by mlops-kit)",
-                features=team.devops.features,
-                data_scientists_group_id=team.groups.data_scientists,
-                app_developers_group_id=team.groups.app_developers,
-                approvers_group_id=team.groups.approvers,
-            ),
-        )
+        project = self._project()
         pid = project.project.id
         seeds = dict(seed_files(org, team, templates_repo=TEMPLATES_REPOSITORY) if files is None else files)
         seeds.setdefault(TEMPLATES, {})  # the templates repo exists even before the kit seeds templates into it
@@ -128,38 +120,74 @@ class DevopsStack(TerraformStack):
         gate = TemplateGate(
             repository=f"{team.project_name}/{TEMPLATES_REPOSITORY}", ref=MAIN, paths=extended_templates(seeds, specs)
         )
-        approvers = project.entra_groups.get("approvers")
-        approval = (
-            Approval(
-                # The Azure DevOps identity id of the group; the Checks API rejects Entra object ids.
-                approver_ids=[approvers.group_id],
-                minimum_approvers=team.devops.approvals.minimum_approvers,
-                timeout_minutes=team.devops.approvals.timeout_minutes,
-                instructions=team.devops.approvals.instructions,
-            )
-            if approvers
-            else None
+        approval = self._approval(project)
+        environments = self._environments(pid, approval, gate)
+        connections = self._connections(pid, approval, gate)
+        pipelines = self._pipelines(pid, repos, specs, environments, connections)
+        self._branch_policies(pid, repos, specs, pipelines)
+        self._trigger_access(pid, pipelines)
+        ProjectWiki(
+            self,
+            "wiki",
+            ProjectWikiProps(project_id=pid, content=wiki_page(org, team), wiki_name=f"{team.project_name}.wiki"),
         )
-        hours = team.devops.business_hours
-        environments = GatedEnvironments(
+        TerraformOutput(self, "project_id", value=pid)
+        for key, repo in repos.repositories.items():
+            TerraformOutput(self, f"{key}_repository_url", value=repo.web_url)
+
+    def _project(self) -> DevopsProject:
+        team = self._team
+        return DevopsProject(
+            self,
+            "project",
+            DevopsProjectProps(
+                name=team.project_name,
+                description=f"{team.display_name}: models, app and their release (managed by mlops-kit)",
+                features=team.devops.features,
+                data_scientists_group_id=team.groups.data_scientists,
+                app_developers_group_id=team.groups.app_developers,
+                approvers_group_id=team.groups.approvers,
+            ),
+        )
+
+    def _approval(self, project: DevopsProject) -> Approval | None:
+        """The prod approval by the approvers group; None without the group (config requires it with prod)."""
+        approvers = project.entra_groups.get("approvers")
+        if not approvers:
+            return None
+        approvals = self._team.devops.approvals
+        return Approval(
+            # The Azure DevOps identity id of the group; the Checks API rejects Entra object ids.
+            approver_ids=[approvers.group_id],
+            minimum_approvers=approvals.minimum_approvers,
+            timeout_minutes=approvals.timeout_minutes,
+            instructions=approvals.instructions,
+        )
+
+    def _environments(self, pid: str, approval: Approval | None, gate: TemplateGate) -> GatedEnvironments:
+        hours = self._team.devops.business_hours
+        return GatedEnvironments(
             self,
             "environments",
             EnvironmentsProps(
                 project_id=pid,
-                env_names=team.env_names,
+                env_names=self._team.env_names,
                 approval=approval,
                 business_hours=BusinessHours(hours.start, hours.end, hours.time_zone, hours.days) if hours else None,
                 templates=gate,
             ),
         )
-        connections = ServiceConnections(
+
+    def _connections(self, pid: str, approval: Approval | None, gate: TemplateGate) -> ServiceConnections:
+        org, team = self._org, self._team
+        return ServiceConnections(
             self,
             "service_connections",
             ServiceConnectionsProps(
                 team=team.name,
                 project_id=pid,
                 project_name=team.project_name,
-                tenant_id=platform.tenant_id,
+                tenant_id=org.platform.tenant_id,
                 targets=[
                     EnvironmentTarget(
                         env=env,
@@ -176,11 +204,16 @@ class DevopsStack(TerraformStack):
                 templates=gate,
             ),
         )
-        pipelines = Pipelines(
+
+    def _pipelines(
+        self, pid: str, repos: TeamRepos, specs: list[PipelineSpec], environments: GatedEnvironments,
+        connections: ServiceConnections,
+    ) -> Pipelines:
+        return Pipelines(
             self,
             "pipelines",
             PipelinesProps(
-                team=team.name,
+                team=self._team.name,
                 project_id=pid,
                 repositories=repos.repositories,
                 specs=specs,
@@ -193,6 +226,9 @@ class DevopsStack(TerraformStack):
                 seeded={key: tuple(files) for key, files in repos.files.items()},
             ),
         )
+
+    def _branch_policies(self, pid: str, repos: TeamRepos, specs: list[PipelineSpec], pipelines: Pipelines) -> None:
+        """Pull requests to main: reviewers and the validating pipeline, per repo whose pipeline validates PRs."""
         for spec in specs:
             if spec.validates_pull_requests:
                 MainBranchPolicies(
@@ -202,10 +238,14 @@ class DevopsStack(TerraformStack):
                         project_id=pid,
                         repository=repos.repositories[spec.repo],
                         build_definition=pipelines.definitions[spec.key],
-                        min_reviewers=team.devops.min_reviewers,
+                        min_reviewers=self._team.devops.min_reviewers,
                         seeded=tuple(repos.files[spec.repo]),
                     ),
                 )
+
+    def _trigger_access(self, pid: str, pipelines: Pipelines) -> None:
+        """Each environment's trigger function identity, looked up by name, may queue training and release only."""
+        org, team = self._org, self._team
         trigger_identities = {
             env: read_identity(
                 self,
@@ -228,11 +268,3 @@ class DevopsStack(TerraformStack):
                 queueable={k: pipelines.definitions[k] for k in ("training", "release")},
             ),
         )
-        ProjectWiki(
-            self,
-            "wiki",
-            ProjectWikiProps(project_id=pid, content=wiki_page(org, team), wiki_name=f"{team.project_name}.wiki"),
-        )
-        TerraformOutput(self, "project_id", value=pid)
-        for key, repo in repos.repositories.items():
-            TerraformOutput(self, f"{key}_repository_url", value=repo.web_url)

@@ -15,6 +15,7 @@ from infra import azurerm as az
 from infra.bindings.azapi import AzapiProvider
 from infra.config import Org, Team
 from infra.model_registry import SHARED_ENV, ModelRegistry, ModelRegistryProps, registry_ref
+from infra.profile import environment_profile
 from infra.tags import standard_tags
 from stacks.backend import use_backend
 from stacks.providers import azurerm_provider
@@ -46,7 +47,7 @@ class SharedStack(TerraformStack):
                 resource_group_id=rg.id,
                 location=ref.location,
                 public_network_access=not ref.private,
-                lock=ref.host_env == "prod",
+                lock=environment_profile(org, team, ref.host_env).lock,  # the host environment's data lock
                 tags=shared_tags(org, team),
                 reader_role_name=ref.reader_role_name,
                 reader_role_uuid=ref.reader_role_uuid,
