@@ -1,8 +1,13 @@
-"""Where the shared reference material lives: ``shared/`` beside the repository."""
+"""Where the binding tests find their inputs: the committed schema subset, and shared/ beside the repo."""
 
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+VERSION = "1.16.0"
+"""The pinned azuredevops provider: bump it with the committed subset (docs/upgrading.md)."""
+SUBSET = REPO / "infra" / "bindings" / "schema" / f"azuredevops-{VERSION}.json"
+"""The committed schema subset the generator reads (in every fork)."""
 SHARED = REPO.parent / "shared"
-SCHEMA = SHARED / "reference" / "provider-schemas" / "azuredevops-1.16.0.json.gz"
+FULL_SCHEMA = SHARED / "reference" / "provider-schemas" / f"azuredevops-{VERSION}.json.gz"
+"""The full `terraform providers schema -json` output of the pinned provider (only beside the kit's workspace)."""
 SCHEMA_CHECK = SHARED / "tools" / "tf-schema-check"

@@ -1,7 +1,9 @@
-"""The committed azuredevops module is exactly what the generator makes from the real schema.
+"""The committed azuredevops module is exactly what the generator makes from the committed schema subset.
 
-These tests need shared/reference/provider-schemas/azuredevops-1.16.0.json.gz (beside the repo) and
-skip with a reason where it is absent, e.g. in a fork cloned without shared/.
+The subset (infra/bindings/schema/azuredevops-<VERSION>.json) is in the repository, so the drift and
+schema tests run in any fork. Only the check that the subset is a faithful extraction of the full
+provider schema needs shared/reference/provider-schemas/ beside the repo, and skips with a reason
+where it is absent.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 import gzip
 import inspect
 import json
+import shutil
 import subprocess
 import sys
 import types
@@ -22,48 +25,43 @@ import pytest
 from infra.bindings import azapi as azapi_module
 from infra.bindings import azuredevops as ado_module
 from infra.bindings._base import BindingDataSource, BindingProvider, BindingResource, Block
+from scripts import gen_bindings
 
-from ._paths import REPO, SCHEMA
+from ._paths import FULL_SCHEMA, REPO, SUBSET, VERSION
 
 GENERATOR = REPO / "scripts" / "gen_bindings.py"
 COMMITTED = REPO / "infra" / "bindings" / "azuredevops.py"
+PROVIDER_KEY = "registry.terraform.io/microsoft/azuredevops"
 # Secrets that the schema does not mark sensitive (and secret-based auth paths): left out on purpose.
 SECRET_BY_NAME = {"password", "oidc_request_token", "client_secret_path", "client_certificate_path"}
 META = {"self", "scope", "id_", "depends_on", "lifecycle", "provider", "alias"}
-NEEDS_SCHEMA = pytest.mark.skipif(
-    not SCHEMA.is_file(), reason=f"provider schema not found at {SCHEMA} (shared/ is not beside the repo)"
-)
+
+
+def run_generator(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(GENERATOR), *map(str, args)], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
-    with gzip.open(SCHEMA, "rt") as fh:
-        return json.load(fh)["provider_schemas"]["registry.terraform.io/microsoft/azuredevops"]
+    return json.loads(SUBSET.read_text(encoding="utf-8"))["provider_schemas"][PROVIDER_KEY]
 
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The generator run as a maintainer runs it: no schema option, so it reads the committed subset."""
     out = tmp_path_factory.mktemp("gen") / "azuredevops.py"
-    run = subprocess.run(
-        [sys.executable, str(GENERATOR), "--schema", str(SCHEMA), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    run = run_generator("--out", out)
+    assert run.returncode == 0, run.stderr
     return out.read_text(), run.stdout
 
 
-@NEEDS_SCHEMA
 def test_committed_module_has_not_drifted_from_the_generator(regenerated):
     source, _ = regenerated
     assert source == COMMITTED.read_text(), (
-        "infra/bindings/azuredevops.py differs from the generator's output: run "
-        "python scripts/gen_bindings.py --schema ../shared/reference/provider-schemas/azuredevops-1.16.0.json.gz "
-        "--out infra/bindings/azuredevops.py"
+        "infra/bindings/azuredevops.py differs from the generator's output: run python scripts/gen_bindings.py"
     )
 
 
-@NEEDS_SCHEMA
 def test_generator_reports_every_secret_it_leaves_out(regenerated):
     _, stdout = regenerated
     omitted = {line.split(": ", 1)[1].split(" (")[0] for line in stdout.splitlines() if line.startswith("omitted")}
@@ -82,6 +80,64 @@ def test_generator_reports_every_secret_it_leaves_out(regenerated):
         "azuredevops_serviceendpoint_azurerm.credentials.serviceprincipalkey",
         "azuredevops_variable_group.variable.secret_value",
     }
+
+
+def test_the_subset_holds_exactly_the_generated_types_pretty_printed_and_sorted(schema):
+    text = SUBSET.read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert [p.name for p in SUBSET.parent.iterdir()] == [SUBSET.name]
+    bound = {c.TF_TYPE for c in _elements(ado_module) if issubclass(c, BindingResource)}
+    assert set(schema["resource_schemas"]) == bound == {f"azuredevops_{n}" for n in gen_bindings.RESOURCES}
+    bound = {c.TF_TYPE for c in _elements(ado_module) if issubclass(c, BindingDataSource)}
+    assert set(schema["data_source_schemas"]) == bound == {f"azuredevops_{n}" for n in gen_bindings.DATA_SOURCES}
+
+
+@pytest.mark.skipif(
+    not FULL_SCHEMA.is_file(),
+    reason=f"full provider schema not found at {FULL_SCHEMA} (shared/ is not beside the repo)",
+)
+def test_the_committed_subset_is_the_extraction_of_the_pinned_providers_full_schema():
+    assert gen_bindings.extract_subset(FULL_SCHEMA) == SUBSET.read_text(encoding="utf-8"), (
+        f"{SUBSET.name} is not the extraction of the pinned schema: run "
+        f"python scripts/gen_bindings.py --from-full-schema {FULL_SCHEMA}"
+    )
+
+
+def _full_schema(tmp_path: Path, extra: bool = True, drop: str | None = None) -> Path:
+    """A full-schema stand-in: the committed subset plus a type the kit does not use, gzipped."""
+    doc = json.loads(SUBSET.read_text(encoding="utf-8"))
+    provider = doc["provider_schemas"][PROVIDER_KEY]
+    if extra:
+        provider["resource_schemas"]["azuredevops_team"] = {"block": {"attributes": {}}, "version": 0}
+    if drop:
+        del provider["resource_schemas"][drop]
+    path = tmp_path / "full" / f"azuredevops-{VERSION}.json.gz"
+    path.parent.mkdir()
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    return path
+
+
+def test_a_provider_bump_extracts_the_subset_replaces_the_old_one_and_regenerates(tmp_path):
+    full = _full_schema(tmp_path)
+    schema_dir = tmp_path / "schema"
+    schema_dir.mkdir()
+    shutil.copy(SUBSET, schema_dir / "azuredevops-0.0.1.json")
+    out = tmp_path / "azuredevops.py"
+    run = run_generator("--from-full-schema", full, "--schema-dir", schema_dir, "--out", out)
+    assert run.returncode == 0, run.stderr
+    assert [p.name for p in schema_dir.iterdir()] == [SUBSET.name]
+    assert "removed azuredevops-0.0.1.json" in run.stdout
+    assert (schema_dir / SUBSET.name).read_text(encoding="utf-8") == SUBSET.read_text(encoding="utf-8")
+    assert out.read_text() == COMMITTED.read_text()
+
+
+def test_a_full_schema_without_a_used_type_fails_with_one_line(tmp_path):
+    full = _full_schema(tmp_path, extra=False, drop="azuredevops_wiki_page")
+    run = run_generator("--from-full-schema", full, "--schema-dir", tmp_path / "schema", "--out", tmp_path / "x.py")
+    assert run.returncode == 1
+    assert run.stderr.strip() == f"gen_bindings: {full} has no resource azuredevops_wiki_page"
+    assert not (tmp_path / "x.py").exists()
 
 
 def _arguments(cls: type) -> dict[str, type | None]:
@@ -147,7 +203,6 @@ def _elements(module: types.ModuleType) -> list[type]:
     ]
 
 
-@NEEDS_SCHEMA
 def test_every_argument_name_exists_in_the_schema_and_every_settable_one_is_exposed(schema):
     problems: list[str] = []
     elements = _elements(ado_module)
@@ -162,7 +217,6 @@ def test_every_argument_name_exists_in_the_schema_and_every_settable_one_is_expo
     assert problems == []
 
 
-@NEEDS_SCHEMA
 def test_every_attribute_has_a_getter(schema):
     for cls in _elements(ado_module):
         if issubclass(cls, BindingProvider):
