@@ -120,11 +120,18 @@ def require_items(name: str, values: Sequence[Any] | None, min_items: int) -> Se
     return values
 
 
-class BindingResource(TerraformResource):
-    """Base of the resource bindings: a subclass sets ``TF_TYPE`` and ``PROVIDER``."""
+class Binding:
+    """What every resource and data-source binding shares (the provider binding reuses its synthesis).
+
+    Mixed in before the cdktf class (``class BindingResource(Binding, TerraformResource)``): the
+    constructor hands ``TF_TYPE`` and ``PROVIDER`` to cdktf and keeps the Terraform arguments;
+    ``_synthesize_attributes`` overrides cdktf's (jsii finds the override on any class before the
+    cdktf one in the MRO) and renders them with :func:`to_terraform`.
+    """
 
     TF_TYPE: ClassVar[str]
     PROVIDER: ClassVar[ProviderInfo]
+    _tf_arguments: dict[str, Any]
 
     def __init__(
         self,
@@ -136,7 +143,9 @@ class BindingResource(TerraformResource):
         lifecycle: TerraformResourceLifecycle | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
-        super().__init__(
+        # The next class in the MRO is TerraformResource or TerraformDataSource (same keyword arguments).
+        element: Any = super()
+        element.__init__(
             scope,
             id_,
             terraform_resource_type=self.TF_TYPE,
@@ -151,33 +160,15 @@ class BindingResource(TerraformResource):
         return to_terraform(self._tf_arguments)
 
 
-class BindingDataSource(TerraformDataSource):
-    """Base of the data-source bindings: a subclass sets ``TF_TYPE`` and ``PROVIDER``."""
+class BindingResource(Binding, TerraformResource):
+    """Base of the resource bindings: a subclass sets ``TF_TYPE`` and ``PROVIDER``."""
 
-    TF_TYPE: ClassVar[str]
-    PROVIDER: ClassVar[ProviderInfo]
 
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        arguments: Mapping[str, Any],
-        *,
-        depends_on: Sequence[ITerraformDependable] | None = None,
-        provider: TerraformProvider | None = None,
-    ) -> None:
-        super().__init__(
-            scope,
-            id_,
-            terraform_resource_type=self.TF_TYPE,
-            terraform_generator_metadata=self.PROVIDER.metadata(),
-            depends_on=depends_on,
-            provider=provider,
-        )
-        self._tf_arguments = dict(arguments)
+class BindingDataSource(Binding, TerraformDataSource):
+    """Base of the data-source bindings: a subclass sets ``TF_TYPE`` and ``PROVIDER``.
 
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return to_terraform(self._tf_arguments)
+    The generated and hand-written data sources take no ``lifecycle`` (Terraform ignores most of it on data).
+    """
 
 
 class BindingProvider(TerraformProvider):
@@ -216,5 +207,4 @@ class BindingProvider(TerraformProvider):
     def alias(self, value: str | None) -> None:
         self._alias = value
 
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return to_terraform(self._tf_arguments)
+    _synthesize_attributes = Binding._synthesize_attributes
