@@ -5,6 +5,8 @@ platform.yaml and every other team (name collisions included), and only then mov
 with a link that fails if the target appeared meanwhile, or a rename when `force` replaces a file.
 A rejected team leaves teams/ exactly as it was. Error lines name the final path, never the
 temporary one. Prompting lives in the CLI; this module only renders, validates and writes.
+The written file starts with a `# yaml-language-server: $schema=` line (docs/schema/team.schema.json,
+relative to the file), so editors with the YAML language server complete and check it.
 `--force` never writes through a symlink (it would rewrite whatever the link points at, another
 team's file included) and keeps the replaced file's mode; a new file gets 0644 (minus the umask).
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.config import ENV_ORDER, ConfigError, Network, Org, ensure_valid_name, load_org, show, team_files
+from scripts.gen_config_docs import modeline
 from scripts.writes import check_target, default_mode
 
 # The subnets a private environment needs, in the order of the config model (`network.<field>`).
@@ -105,7 +108,7 @@ def create_team_file(teams_dir: Path | str, answers: TeamAnswers, force: bool = 
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(render(answers))
+            f.write(modeline(target) + "\n" + render(answers))
         os.chmod(tmp, default_mode() if mode is None else mode)
         others = [p for p in team_files(teams_dir) if p.resolve() != target.resolve()]
         try:
