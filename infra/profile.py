@@ -36,7 +36,9 @@ class EnvironmentProfile:
     data_soft_delete_days: int  # blobs and containers of the data lake
     data_replication: str  # the data lake and the workspace's storage account
     lock: bool  # CanNotDelete locks on the data (Key Vault, lake, the registry when it is hosted here)
-    high_business_impact: bool  # Azure ML workspace HBI flag (less diagnostic data collected by Microsoft)
+    # Azure ML workspace HBI flag: "reduce diagnostic data collected by the service" (azurerm 4.55 docs,
+    # machine_learning_workspace); it forces a new workspace when changed, so it follows the env name only.
+    high_business_impact: bool
     isolation_mode: str  # the workspace's managed network
     placement: PrivatePlacement | None  # None: public mode
 

@@ -206,7 +206,11 @@ class DevopsStack(TerraformStack):
         )
 
     def _pipelines(
-        self, pid: str, repos: TeamRepos, specs: list[PipelineSpec], environments: GatedEnvironments,
+        self,
+        pid: str,
+        repos: TeamRepos,
+        specs: list[PipelineSpec],
+        environments: GatedEnvironments,
         connections: ServiceConnections,
     ) -> Pipelines:
         return Pipelines(

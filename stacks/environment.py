@@ -110,9 +110,14 @@ class EnvironmentStack(TerraformStack):
             self,
             "key_vault",
             KeyVaultProps(
-                name=self._names.name("key_vault"), resource_group_name=self._rg.name, location=p.location,
-                tenant_id=self._org.platform.tenant_id, private=p.private, lock=p.lock,
-                log_analytics_workspace_id=monitoring.log_analytics.id, private_link=self._link,
+                name=self._names.name("key_vault"),
+                resource_group_name=self._rg.name,
+                location=p.location,
+                tenant_id=self._org.platform.tenant_id,
+                private=p.private,
+                lock=p.lock,
+                log_analytics_workspace_id=monitoring.log_analytics.id,
+                private_link=self._link,
             ),
         ).vault
 
@@ -121,8 +126,11 @@ class EnvironmentStack(TerraformStack):
             self,
             "container_registry",
             ContainerRegistryProps(
-                name=self._names.name("container_registry"), resource_group_name=self._rg.name,
-                location=self._profile.location, private=self._profile.private, private_link=self._link,
+                name=self._names.name("container_registry"),
+                resource_group_name=self._rg.name,
+                location=self._profile.location,
+                private=self._profile.private,
+                private_link=self._link,
             ),
         ).registry
 
@@ -132,10 +140,16 @@ class EnvironmentStack(TerraformStack):
             self,
             "data_lake",
             DataLakeProps(
-                name=self._names.name("data_lake"), resource_group_name=self._rg.name, location=p.location,
-                filesystems=self._team.data_lake.filesystems, private=p.private, lock=p.lock,
-                log_analytics_workspace_id=monitoring.log_analytics.id, soft_delete_days=p.data_soft_delete_days,
-                replication=p.data_replication, private_link=self._link,
+                name=self._names.name("data_lake"),
+                resource_group_name=self._rg.name,
+                location=p.location,
+                filesystems=self._team.data_lake.filesystems,
+                private=p.private,
+                lock=p.lock,
+                log_analytics_workspace_id=monitoring.log_analytics.id,
+                soft_delete_days=p.data_soft_delete_days,
+                replication=p.data_replication,
+                private_link=self._link,
             ),
         )
 
@@ -185,8 +199,12 @@ class EnvironmentStack(TerraformStack):
         ).identity
 
     def _team_access(
-        self, pipeline: az.UserAssignedIdentity, ml: MlWorkspace, vault: az.KeyVault,
-        registry: az.ContainerRegistry, lake: DataLake,
+        self,
+        pipeline: az.UserAssignedIdentity,
+        ml: MlWorkspace,
+        vault: az.KeyVault,
+        registry: az.ContainerRegistry,
+        lake: DataLake,
     ) -> None:
         """The team's groups and identities on this environment; staging and prod also let dev read their models."""
         team, env = self._team, self._env
@@ -208,19 +226,29 @@ class EnvironmentStack(TerraformStack):
             ),
         )
         if env != "dev" and "dev" in team.env_names:
-            LiveModelReader(self, "live_model_reader", LiveModelReaderProps(
-                env=env, resource_group_id=self._rg.id, workspace_id=ml.workspace.id,
-                workspace_name=self._names.name("ml_workspace"),
-                reader_identity_id=dev_pipeline_identity_id(self._org, team),
-            ))
+            LiveModelReader(
+                self,
+                "live_model_reader",
+                LiveModelReaderProps(
+                    env=env,
+                    resource_group_id=self._rg.id,
+                    workspace_id=ml.workspace.id,
+                    workspace_name=self._names.name("ml_workspace"),
+                    reader_identity_id=dev_pipeline_identity_id(self._org, team),
+                ),
+            )
 
     def _registry_access(self, pipeline: az.UserAssignedIdentity, ml: MlWorkspace) -> None:
         RegistryAccess(
             self,
             "registry_access",
             registry_access_props(
-                self._org, self._team, self._env, workspace_principal_id=ml.workspace.identity.principal_id,
-                pipeline_principal_id=pipeline.principal_id, private_link=self._link,
+                self._org,
+                self._team,
+                self._env,
+                workspace_principal_id=ml.workspace.identity.principal_id,
+                pipeline_principal_id=pipeline.principal_id,
+                private_link=self._link,
             ),
         )
 
@@ -269,7 +297,10 @@ class EnvironmentStack(TerraformStack):
                 package_path=package.path if package else None,
                 package_hash=package.content_hash if package else None,
                 tags=standard_tags(
-                    team=team.name, env=env, cost_center=team.cost_center, defaults=org.platform.default_tags,
+                    team=team.name,
+                    env=env,
+                    cost_center=team.cost_center,
+                    defaults=org.platform.default_tags,
                     network=p.network_mode,
                 ),
             ),
@@ -280,12 +311,19 @@ class EnvironmentStack(TerraformStack):
         # (the workspace holds run history and model lineage). azapi_resource accepts moves from
         # any azurerm_* resource (MoveState, azapi v2.12.0 internal/services/azapi_resource.go).
         # The function app moved the same way, so its name is never taken twice during the upgrade.
-        self.add_override("moved", [
-            {"from": f"azurerm_machine_learning_workspace.{WORKSPACE_ADDRESS}",
-             "to": f"azapi_resource.{WORKSPACE_ADDRESS}"},
-            {"from": f"azurerm_function_app_flex_consumption.{FUNCTION_APP_ADDRESS}",
-             "to": f"azapi_resource.{self.get_logical_id(triggers.site)}"},
-        ])
+        self.add_override(
+            "moved",
+            [
+                {
+                    "from": f"azurerm_machine_learning_workspace.{WORKSPACE_ADDRESS}",
+                    "to": f"azapi_resource.{WORKSPACE_ADDRESS}",
+                },
+                {
+                    "from": f"azurerm_function_app_flex_consumption.{FUNCTION_APP_ADDRESS}",
+                    "to": f"azapi_resource.{self.get_logical_id(triggers.site)}",
+                },
+            ],
+        )
 
 
 def dev_pipeline_identity_id(org: Org, team: Team) -> str:
@@ -294,6 +332,7 @@ def dev_pipeline_identity_id(org: Org, team: Team) -> str:
 
     dev = org.namer(team, "dev")
     return identity_id(
-        team.environments["dev"].subscription_id, dev.name("resource_group"),
+        team.environments["dev"].subscription_id,
+        dev.name("resource_group"),
         dev.name("user_assigned_identity", "pipelines"),
     )

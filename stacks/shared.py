@@ -25,7 +25,10 @@ def shared_tags(org: Org, team: Team) -> dict[str, str]:
     """Tags of the shared stack: env `shared`, network mode of the registry's host environment."""
     host = team.environments[team.registry.host_environment]
     return standard_tags(
-        team=team.name, env=SHARED_ENV, cost_center=team.cost_center, defaults=org.platform.default_tags,
+        team=team.name,
+        env=SHARED_ENV,
+        cost_center=team.cost_center,
+        defaults=org.platform.default_tags,
         network=host.network.mode,
     )
 

@@ -19,12 +19,18 @@ from tests.conftest import ORG, REPO, resources, team_named
 PRIVATE_TEAM = REPO / "tests" / "fixtures" / "private-team"
 MAX_CONSTRUCTOR_LINES = 60
 
-EXAMPLE_PROD_NET = "/subscriptions/00000000-0000-0000-0000-0000000000d3/resourceGroups/rg-network-prod/providers/" \
+EXAMPLE_PROD_NET = (
+    "/subscriptions/00000000-0000-0000-0000-0000000000d3/resourceGroups/rg-network-prod/providers/"
     "Microsoft.Network/virtualNetworks/vnet-prod/subnets/"
-NONPROD_NET = "/subscriptions/00000000-0000-0000-0000-00000000cc01/resourceGroups/rg-network-nonprod/providers/" \
+)
+NONPROD_NET = (
+    "/subscriptions/00000000-0000-0000-0000-00000000cc01/resourceGroups/rg-network-nonprod/providers/"
     "Microsoft.Network/virtualNetworks/vnet-nonprod/subnets/"
-SECURE_PROD_NET = "/subscriptions/00000000-0000-0000-0000-0000000000e3/resourceGroups/rg-network-prod/providers/" \
+)
+SECURE_PROD_NET = (
+    "/subscriptions/00000000-0000-0000-0000-0000000000e3/resourceGroups/rg-network-prod/providers/"
     "Microsoft.Network/virtualNetworks/vnet-secure-prod/subnets/"
+)
 
 
 def profiles(teams_dir: Path, team: str) -> dict[str, EnvironmentProfile]:
@@ -35,15 +41,29 @@ def profiles(teams_dir: Path, team: str) -> dict[str, EnvironmentProfile]:
 
 def non_prod(env: str, placement: PrivatePlacement | None, isolation_mode: str) -> EnvironmentProfile:
     return EnvironmentProfile(
-        env=env, location="westeurope", log_retention_days=30, data_soft_delete_days=30, data_replication="LRS",
-        lock=False, high_business_impact=False, isolation_mode=isolation_mode, placement=placement,
+        env=env,
+        location="westeurope",
+        log_retention_days=30,
+        data_soft_delete_days=30,
+        data_replication="LRS",
+        lock=False,
+        high_business_impact=False,
+        isolation_mode=isolation_mode,
+        placement=placement,
     )
 
 
 def prod(placement: PrivatePlacement) -> EnvironmentProfile:
     return EnvironmentProfile(
-        env="prod", location="westeurope", log_retention_days=90, data_soft_delete_days=30, data_replication="GZRS",
-        lock=True, high_business_impact=True, isolation_mode="AllowOnlyApprovedOutbound", placement=placement,
+        env="prod",
+        location="westeurope",
+        log_retention_days=90,
+        data_soft_delete_days=30,
+        data_replication="GZRS",
+        lock=True,
+        high_business_impact=True,
+        isolation_mode="AllowOnlyApprovedOutbound",
+        placement=placement,
     )
 
 
@@ -63,8 +83,11 @@ def test_private_team_profiles():
     got = profiles(PRIVATE_TEAM, "secure")
     hub_zones = got["dev"].placement.existing_zone_ids if got["dev"].placement else {}
     assert len(hub_zones) == 9 and all("/rg-dns-hub/" in zone_id for zone_id in hub_zones.values())
-    nonprod = {"private_endpoint_subnet_id": NONPROD_NET + "snet-private-endpoints",
-               "function_subnet_id": NONPROD_NET + "snet-functions", "existing_zone_ids": hub_zones}
+    nonprod = {
+        "private_endpoint_subnet_id": NONPROD_NET + "snet-private-endpoints",
+        "function_subnet_id": NONPROD_NET + "snet-functions",
+        "existing_zone_ids": hub_zones,
+    }
     assert got == {
         "dev": non_prod("dev", PrivatePlacement(**nonprod), "AllowOnlyApprovedOutbound"),
         # managed_network: Disabled puts the compute in the customer subnet.
@@ -72,10 +95,12 @@ def test_private_team_profiles():
             "staging", PrivatePlacement(**nonprod, compute_subnet_id=NONPROD_NET + "snet-ml-compute"), "Disabled"
         ),
         # prod has its own network and no hub zones: its stack creates them.
-        "prod": prod(PrivatePlacement(
-            private_endpoint_subnet_id=SECURE_PROD_NET + "snet-private-endpoints",
-            function_subnet_id=SECURE_PROD_NET + "snet-functions",
-        )),
+        "prod": prod(
+            PrivatePlacement(
+                private_endpoint_subnet_id=SECURE_PROD_NET + "snet-private-endpoints",
+                function_subnet_id=SECURE_PROD_NET + "snet-functions",
+            )
+        ),
     }
     assert all(p.private and p.network_mode == "private" for p in got.values())
 
@@ -89,7 +114,9 @@ def test_the_environment_stack_applies_its_profile(example, env):
     assert law["retention_in_days"] == profile.log_retention_days
     org = load_org(ORG)
     names = org.namer(team_named(org), env)
-    replication = {a["name"]: a["account_replication_type"] for a in resources(stack, "azurerm_storage_account").values()}
+    replication = {
+        a["name"]: a["account_replication_type"] for a in resources(stack, "azurerm_storage_account").values()
+    }
     assert replication[names.name("data_lake")] == replication[names.name("ml_storage")] == profile.data_replication
     assert stack["resource"]["azapi_resource"]["ml_workspace_46391A20"]["body"]["properties"]["hbiWorkspace"] is (
         profile.high_business_impact
