@@ -2,6 +2,8 @@
 
 Pydantic does the validation; this module turns every problem into one line of the form
 `<file>: <field>: <what is wrong>. Fix: <what to do>` and raises `ConfigError` with all of them.
+The kit's own validators raise `invalid(field, problem, fix)`, a pydantic error of type `kit_config`
+whose ctx carries the three parts, so the line needs no parsing of message text.
 Values in messages are cut to ~80 characters (with their length), so a 2 MB value stays one short line.
 Nothing here imports cdktf, so `mlops-kit validate` stays fast.
 
@@ -23,6 +25,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from infra.naming import RULES, Namer, globally_unique_names
 from infra.private_dns import ZONE_NAMES, vnet_of
@@ -124,6 +127,19 @@ def show(value: Any) -> str:
     return f"{cut[:-1]}...{cut[-1]} ({len(value):,} characters)"
 
 
+KIT_ERROR = "kit_config"  # the pydantic error type of the kit's own validators
+
+
+def invalid(field: str, problem: str, fix: str) -> PydanticCustomError:
+    """A problem found by one of the kit's validators, for pydantic to collect with the others.
+
+    `field` is dotted and relative to what the validator checks ("" = that field or model itself);
+    pydantic keeps `field`, `problem` and `fix` in the error's ctx, and its message is `problem`.
+    """
+    # pydantic-core fills the template from ctx in order: `problem` last, so its text is not re-scanned.
+    return PydanticCustomError(KIT_ERROR, "{problem}", {"field": field, "fix": fix, "problem": problem})
+
+
 class ConfigError(Exception):
     """One or more configuration problems, each a single line naming file, field and fix."""
 
@@ -170,15 +186,15 @@ _ORG_FIX = "use https://dev.azure.com/<organization> or https://<organization>.v
 
 
 def parse_org_url(value: str) -> tuple[str, str]:
-    """(normalised URL, organization) of an Azure DevOps organization URL; raises ValueError("@|problem|fix").
+    """(normalised URL, organization) of an Azure DevOps organization URL; raises `invalid(...)` (a ValueError).
 
     Parsed with urllib.parse: https only, no userinfo, port, query or fragment, exactly the two forms
     `https://dev.azure.com/<org>` and `https://<org>.visualstudio.com` (a trailing `/` is dropped), so
     `https://evil.example#.visualstudio.com` is refused.
     """
 
-    def bad(problem: str) -> ValueError:
-        return ValueError(f"@|{show(value)} {problem}|{_ORG_FIX}")
+    def bad(problem: str) -> PydanticCustomError:
+        return invalid("", f"{show(value)} {problem}", _ORG_FIX)
 
     if not re.fullmatch(r"[\x21-\x7e]{1,200}", value) or "\\" in value:
         raise bad("is empty, too long, or contains whitespace, control characters or backslashes")
@@ -222,16 +238,16 @@ class DevopsOrg(Strict):
         return parse_org_url(self.organization_url)[1]
 
 
-def location_problem(value: str | None, extra: tuple[str, ...]) -> str | None:
-    """Why `value` is not a region the kit knows (None: fine), with the closest names."""
+def location_problem(value: str | None, extra: tuple[str, ...]) -> tuple[str, str] | None:
+    """(problem, fix) when `value` is not a region the kit knows, with the closest names; None: fine."""
     if value is None or value in known_locations()["locations"] or value in extra:
         return None
     near = difflib.get_close_matches(value, [*known_locations()["locations"], *extra], n=2)
     hint = f"did you mean {' or '.join(near)}? " if near else ""
     return (
-        f"{show(value)} is not an Azure region in the kit's list (generated {known_locations()['generated']})|"
+        f"{show(value)} is not an Azure region in the kit's list (generated {known_locations()['generated']})",
         f"{hint}use a name from `az account list-locations -o table`, or add a new region to "
-        "`extra_locations` in platform.yaml"
+        "`extra_locations` in platform.yaml",
     )
 
 
@@ -273,7 +289,7 @@ class Platform(Strict):
                              ("state.location", self.state.location if self.state else None)):
             problem = location_problem(value, tuple(self.extra_locations))
             if problem:
-                raise ValueError(f"@{field}|{problem}")
+                raise invalid(field, *problem)
         return self
 
 
@@ -344,26 +360,26 @@ class Network(Strict):
         if self.mode == "private":
             for f in ("private_endpoint_subnet_id", "function_subnet_id"):
                 if getattr(self, f) is None:
-                    raise ValueError(f"@{f}|private mode needs a subnet|add `{f}: /subscriptions/.../subnets/<name>`")
+                    raise invalid(f, "private mode needs a subnet", f"add `{f}: /subscriptions/.../subnets/<name>`")
             vnet = vnet_of(self.private_endpoint_subnet_id or "").lower()
             for f in ("function_subnet_id", "compute_subnet_id"):
                 subnet = getattr(self, f)
                 if subnet and vnet_of(subnet).lower() != vnet:
-                    raise ValueError(f"@{f}|not in the virtual network of private_endpoint_subnet_id (the private DNS "
-                                     "zones are linked to that one network)|use a subnet of that virtual network")
+                    raise invalid(f, "not in the virtual network of private_endpoint_subnet_id (the private DNS "
+                                  "zones are linked to that one network)", "use a subnet of that virtual network")
             unknown = sorted(set(self.private_dns_zone_ids) - set(ZONE_NAMES))
             if unknown:
-                raise ValueError(f"@private_dns_zone_ids|'{unknown[0]}' is not a zone the kit's private endpoints use|"
-                                 f"list only zones of {list(ZONE_NAMES)}")
+                raise invalid("private_dns_zone_ids", f"'{unknown[0]}' is not a zone the kit's private endpoints use",
+                              f"list only zones of {list(ZONE_NAMES)}")
             for zone, zone_id in sorted(self.private_dns_zone_ids.items()):
                 if zone_id.rsplit("/", 1)[-1].lower() != zone:
-                    raise ValueError(f"@private_dns_zone_ids.{zone}|the id names zone '{zone_id.rsplit('/', 1)[-1]}'|"
-                                     f"use the id of the {zone} zone")
+                    raise invalid(f"private_dns_zone_ids.{zone}", f"the id names zone '{zone_id.rsplit('/', 1)[-1]}'",
+                                  f"use the id of the {zone} zone")
         elif self.private_endpoint_subnet_id or self.compute_subnet_id or self.function_subnet_id:
-            raise ValueError("@mode|subnet ids are only used in private mode|set `mode: private` or remove the subnet ids")
+            raise invalid("mode", "subnet ids are only used in private mode", "set `mode: private` or remove the subnet ids")
         elif self.private_dns_zone_ids:
-            raise ValueError("@private_dns_zone_ids|private DNS zones are only used in private mode|"
-                             "set `mode: private` or remove private_dns_zone_ids")
+            raise invalid("private_dns_zone_ids", "private DNS zones are only used in private mode",
+                          "set `mode: private` or remove private_dns_zone_ids")
         return self
 
 
@@ -426,9 +442,9 @@ class Environment(Strict):
         # Microsoft-hosted agents run outside every customer network: they cannot reach a private
         # workspace, endpoint or registry, so a private environment's jobs need a pool inside its VNet.
         if self.private and self.agent_pool is None:
-            raise ValueError("@agent_pool|a private environment's pipelines need agents inside its virtual network "
-                             "(Microsoft-hosted agents cannot reach private endpoints)|"
-                             "add `agent_pool: <self-hosted or Managed DevOps Pool name>` to this environment")
+            raise invalid("agent_pool", "a private environment's pipelines need agents inside its virtual network "
+                          "(Microsoft-hosted agents cannot reach private endpoints)",
+                          "add `agent_pool: <self-hosted or Managed DevOps Pool name>` to this environment")
         return self
 
     @model_validator(mode="after")
@@ -438,12 +454,12 @@ class Environment(Strict):
         # how-to-managed-network, Limitations), so compute_subnet_id is then unused (load_team warns).
         # Without one, private compute needs the customer subnet.
         if self.private and self.isolation_mode == "Disabled" and not self.network.compute_subnet_id:
-            raise ValueError("@network.compute_subnet_id|private mode without a managed network needs a compute subnet|"
-                             "add `compute_subnet_id: /subscriptions/.../subnets/<name>` or remove `managed_network`")
+            raise invalid("network.compute_subnet_id", "private mode without a managed network needs a compute subnet",
+                          "add `compute_subnet_id: /subscriptions/.../subnets/<name>` or remove `managed_network`")
         if "outbound_fqdns" in self.network.model_fields_set and self.isolation_mode != "AllowOnlyApprovedOutbound":
-            raise ValueError(f"@network.outbound_fqdns|FQDN outbound rules only apply to the managed network mode "
-                             f"AllowOnlyApprovedOutbound, this environment's is {self.isolation_mode}|"
-                             "remove outbound_fqdns or set `managed_network: AllowOnlyApprovedOutbound`")
+            raise invalid("network.outbound_fqdns", "FQDN outbound rules only apply to the managed network mode "
+                          f"AllowOnlyApprovedOutbound, this environment's is {self.isolation_mode}",
+                          "remove outbound_fqdns or set `managed_network: AllowOnlyApprovedOutbound`")
         return self
 
     @property
@@ -472,10 +488,10 @@ class DataLake(Strict):
     def _unique(self) -> DataLake:
         dupes = sorted({f for f in self.filesystems if self.filesystems.count(f) > 1})
         if dupes:
-            raise ValueError(f"@filesystems|'{dupes[0]}' is listed twice|list each filesystem once")
+            raise invalid("filesystems", f"'{dupes[0]}' is listed twice", "list each filesystem once")
         for fs in self.filesystems:
             if fs in RESERVED_FILESYSTEMS:
-                raise ValueError(f"@filesystems|'{fs}' is reserved: {RESERVED_FILESYSTEMS[fs]}|choose another name")
+                raise invalid("filesystems", f"'{fs}' is reserved: {RESERVED_FILESYSTEMS[fs]}", "choose another name")
         return self
 
 
@@ -519,8 +535,8 @@ class BusinessHours(Strict):
         if value not in BUSINESS_HOURS_TIME_ZONES:
             near = difflib.get_close_matches(value, sorted(BUSINESS_HOURS_TIME_ZONES), n=2)
             hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
-            raise ValueError(f"@|{show(value)} is not a Windows time zone id Azure DevOps accepts|"
-                             f"{hint}use e.g. UTC or 'W. Europe Standard Time' (list: infra/time_zones.py)")
+            raise invalid("", f"{show(value)} is not a Windows time zone id Azure DevOps accepts",
+                          f"{hint}use e.g. UTC or 'W. Europe Standard Time' (list: infra/time_zones.py)")
         return value
 
 
@@ -564,7 +580,7 @@ class Devops(Strict):
     @classmethod
     def _reserved_project(cls, value: str | None) -> str | None:
         if value is not None and value.lower() in _DEVOPS_RESERVED:
-            raise ValueError(f"@|{show(value)} is reserved by Azure DevOps (a Windows device name)|choose another name")
+            raise invalid("", f"{show(value)} is reserved by Azure DevOps (a Windows device name)", "choose another name")
         return value
 
 
@@ -675,26 +691,26 @@ class Team(Strict):
     @classmethod
     def _reserved_name(cls, value: str) -> str:
         if value in RESERVED_TEAM_NAMES:
-            raise ValueError(f"@|{show(value)} is reserved: {RESERVED_TEAM_NAMES[value]}|choose another team name")
+            raise invalid("", f"{show(value)} is reserved: {RESERVED_TEAM_NAMES[value]}", "choose another team name")
         return value
 
     @model_validator(mode="after")
     def _cross_field(self) -> Team:
         if "dev" not in self.environments:
-            raise ValueError("@environments|a team needs at least a `dev` environment|add `environments: {dev: ...}`")
+            raise invalid("environments", "a team needs at least a `dev` environment", "add `environments: {dev: ...}`")
         if "prod" in self.environments and self.groups.approvers is None:
-            raise ValueError(
-                "@groups.approvers|prod requires an approvers group|add `approvers: <Entra group object id>` under groups"
+            raise invalid(
+                "groups.approvers", "prod requires an approvers group", "add `approvers: <Entra group object id>` under groups"
             )
         if self.triggers.training.filesystem not in self.data_lake.filesystems:
-            raise ValueError(
-                f"@triggers.training.filesystem|'{self.triggers.training.filesystem}' is not a data-lake filesystem|"
-                f"use one of {self.data_lake.filesystems} or add it to data_lake.filesystems"
+            raise invalid(
+                "triggers.training.filesystem", f"'{self.triggers.training.filesystem}' is not a data-lake filesystem",
+                f"use one of {self.data_lake.filesystems} or add it to data_lake.filesystems",
             )
         if self.registry.host_environment not in self.environments:
-            raise ValueError(
-                f"@registry.host_environment|'{self.registry.host_environment}' is not one of this team's environments|"
-                f"use one of {self.env_names}"
+            raise invalid(
+                "registry.host_environment", f"'{self.registry.host_environment}' is not one of this team's environments",
+                f"use one of {self.env_names}",
             )
         return self
 
@@ -767,13 +783,10 @@ def _fix_for(err: dict[str, Any]) -> tuple[str, str]:
     """(message, fix) for one pydantic error."""
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
     value = err.get("input")
+    if kind == KIT_ERROR:  # one of our validators: `invalid(field, problem, fix)`
+        return str(ctx["problem"]), str(ctx["fix"])
     if kind == "value_error":
-        # Our validators raise "@field|problem|fix" so the message can point at the right field.
-        text = str(ctx.get("error", msg))
-        if text.startswith("@"):
-            _, problem, fix = text.split("|", 2)
-            return problem, fix
-        return text[:200], "correct the value"
+        return str(ctx.get("error", msg))[:200], "correct the value"
     if kind == "invalid_key":  # a mapping key YAML read as a boolean, number or null (`on:`, `1:`, `~:`)
         return f"key {show(value)} is not text", _YAML_HINT.get(type(value), "quote the key")
     if kind == "extra_forbidden":
@@ -803,9 +816,8 @@ def _lines(path: Path, exc: ValidationError) -> list[str]:
     for err in errors[:MAX_ERRORS_PER_FILE]:
         loc = tuple(err["loc"])[:-1] if err["type"] == "invalid_key" else tuple(err["loc"])
         problem, fix = _fix_for(err)
-        text = str((err.get("ctx") or {}).get("error", ""))
-        if text.startswith("@"):  # our validators name their own field, relative to loc ("@|" = this field)
-            loc = loc + tuple(p for p in text[1:].split("|", 1)[0].split(".") if p)
+        if err["type"] == KIT_ERROR:  # our validators name their own field, relative to loc ("" = loc itself)
+            loc = loc + tuple(p for p in str(err["ctx"]["field"]).split(".") if p)
         out.append(f"{path}: {_field_path(loc)}: {problem}. Fix: {fix}")
     if len(errors) > MAX_ERRORS_PER_FILE:
         out.append(f"{path}: (top): {len(errors) - MAX_ERRORS_PER_FILE:,} more problems not shown. "
@@ -836,9 +848,9 @@ def load_team(path: Path, platform: Platform, root: Path | None = None, warnings
     extra = tuple(platform.extra_locations)
     located = [(f"environments.{e}.location", team.environments[e].location) for e in team.env_names]
     for field, value in [*located, ("registry.location", team.registry.location)]:
-        problem = location_problem(value, extra)
-        if problem:
-            what, fix = problem.split("|", 1)
+        unknown = location_problem(value, extra)
+        if unknown:
+            what, fix = unknown
             problems.append(f"{path}: {field}: {what}. Fix: {fix}")
     for env in team.env_names:
         size = team.environments[env].compute.vm_size
