@@ -10,6 +10,8 @@ usage: gen_bindings.py [--from-full-schema PATH [--provider-version X.Y.Z]] [--s
                        DATA_SOURCES are extracted into infra/bindings/schema/azuredevops-X.Y.Z.json
                        (pretty-printed, keys sorted, so the bump reviews as a diff; older subsets in
                        that folder are removed), then the bindings are generated from it.
+  --provider azapi     with --from-full-schema: only extract the azapi subset (azapi-X.Y.Z.json), which
+                       the tests check the hand-written infra/bindings/azapi.py against
   --provider-version   X.Y.Z; defaults to the X.Y.Z in the schema file's name
   --schema             read this subset (or full schema) instead of the committed one
   --schema-dir         where --from-full-schema writes the subset (default infra/bindings/schema)
@@ -38,7 +40,6 @@ OUT = REPO / "infra" / "bindings" / "azuredevops.py"
 
 PROVIDER = "azuredevops"
 SOURCE = "microsoft/azuredevops"
-SCHEMA_KEY = f"registry.terraform.io/{SOURCE}"  # key of the provider in `terraform providers schema -json`
 DOCS = "https://registry.terraform.io/providers/microsoft/azuredevops/{version}/docs"
 
 RESOURCES = (
@@ -67,6 +68,22 @@ RESOURCES = (
     "wiki_page",
 )
 DATA_SOURCES = ("client_config", "group", "project")
+
+
+@dataclass(frozen=True)
+class SubsetSpec:
+    """Which types of a provider's full schema the kit commits (infra/bindings/schema/<name>-X.Y.Z.json)."""
+
+    name: str  # local name and type prefix
+    source: str  # registry source; matched case-insensitively (terraform prints azure/azapi)
+    resources: tuple[str, ...]
+    data_sources: tuple[str, ...]
+
+
+AZUREDEVOPS = SubsetSpec(PROVIDER, SOURCE, RESOURCES, DATA_SOURCES)
+# azapi's bindings are hand-written (infra/bindings/azapi.py says why); its subset is what their test checks.
+AZAPI = SubsetSpec("azapi", "Azure/azapi", ("resource", "resource_action", "update_resource"), ("resource",))
+SUBSETS = {spec.name: spec for spec in (AZUREDEVOPS, AZAPI)}
 
 # Secrets the schema does not mark sensitive, and arguments that only serve secret-based auth.
 SECRET_ARGUMENTS = {
@@ -522,16 +539,16 @@ def read_json(path: Path) -> dict:
         raise SystemExit(f"gen_bindings: cannot read {path}: {exc}") from None
 
 
-def provider_schema(data: dict, path: Path) -> dict:
-    """The azuredevops entry of a `terraform providers schema -json` document."""
-    for source, schema in data.get("provider_schemas", {}).items():
-        if source.endswith(f"/{SOURCE}"):
-            return schema
-    raise SystemExit(f"gen_bindings: {path} has no schema for {SOURCE}")
+def provider_entry(data: dict, path: Path, source: str = SOURCE) -> tuple[str, dict]:
+    """The key and schema of one provider in a `terraform providers schema -json` document."""
+    for key, schema in data.get("provider_schemas", {}).items():
+        if key.lower().endswith(f"/{source.lower()}"):
+            return key, schema
+    raise SystemExit(f"gen_bindings: {path} has no schema for {source}")
 
 
 def load_schema(path: Path) -> dict:
-    return provider_schema(read_json(path), path)
+    return provider_entry(read_json(path), path)[1]
 
 
 def version_of(path: Path, version: str | None) -> str:
@@ -543,34 +560,33 @@ def version_of(path: Path, version: str | None) -> str:
     return match.group(1)
 
 
-def extract_subset(full_schema_path: Path) -> str:
-    """The committed-subset text: the used types of a full schema, as `terraform providers schema -json` has them.
+def extract_subset(full_schema_path: Path, spec: SubsetSpec = AZUREDEVOPS) -> str:
+    """The committed-subset text: the kit's types of a full schema, as `terraform providers schema -json` has them.
 
-    Same document shape (``format_version``, ``provider_schemas``), only the azuredevops provider
-    and the types in RESOURCES and DATA_SOURCES; pretty-printed with sorted keys so a provider bump
-    reviews as a readable diff.
+    Same document shape (``format_version``, ``provider_schemas``), only the one provider and the
+    types of ``spec``; pretty-printed with sorted keys so a provider bump reviews as a readable diff.
     """
     data = read_json(full_schema_path)
-    schema = provider_schema(data, full_schema_path)
-    sections = {"resource_schemas": RESOURCES, "data_source_schemas": DATA_SOURCES}
+    key, schema = provider_entry(data, full_schema_path, spec.source)
     subset: dict = {"provider": schema["provider"]}
-    for section, names in sections.items():
+    for section, names in (("resource_schemas", spec.resources), ("data_source_schemas", spec.data_sources)):
         available = schema.get(section, {})
-        missing = [f"{PROVIDER}_{n}" for n in names if f"{PROVIDER}_{n}" not in available]
+        types = [f"{spec.name}_{n}" for n in names]
+        missing = [t for t in types if t not in available]
         if missing:
             kind = section.removesuffix("_schemas").replace("_", " ")
             raise SystemExit(f"gen_bindings: {full_schema_path} has no {kind} {', '.join(missing)}")
-        subset[section] = {f"{PROVIDER}_{n}": available[f"{PROVIDER}_{n}"] for n in names}
-    document = {"format_version": data.get("format_version", "1.0"), "provider_schemas": {SCHEMA_KEY: subset}}
+        subset[section] = {t: available[t] for t in types}
+    document = {"format_version": data.get("format_version", "1.0"), "provider_schemas": {key: subset}}
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_subset(full_schema_path: Path, version: str, schema_dir: Path) -> Path:
-    """Write the subset for ``version`` into ``schema_dir``, removing the subsets of other versions."""
-    text = extract_subset(full_schema_path)
+def write_subset(full_schema_path: Path, version: str, schema_dir: Path, spec: SubsetSpec = AZUREDEVOPS) -> Path:
+    """Write the subset for ``version`` into ``schema_dir``, removing that provider's subsets of other versions."""
+    text = extract_subset(full_schema_path, spec)
     schema_dir.mkdir(parents=True, exist_ok=True)
-    target = schema_dir / f"{PROVIDER}-{version}.json"
-    for old in sorted(schema_dir.glob(f"{PROVIDER}-*.json")):
+    target = schema_dir / f"{spec.name}-{version}.json"
+    for old in sorted(schema_dir.glob(f"{spec.name}-*.json")):
         if old != target:
             old.unlink()
             print(f"removed {old.name} (superseded by {target.name})")
@@ -601,11 +617,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema-dir", type=Path, default=SCHEMA_DIR)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--provider-version", default=None)
+    parser.add_argument("--provider", choices=sorted(SUBSETS), default=PROVIDER)
     args = parser.parse_args(argv)
+    if args.provider != PROVIDER and args.from_full_schema is None:
+        parser.error(f"--provider {args.provider} only extracts a subset: pass --from-full-schema")
     if args.from_full_schema is not None:
         version = version_of(args.from_full_schema, args.provider_version)
-        schema_path = write_subset(args.from_full_schema, version, args.schema_dir)
+        spec = SUBSETS[args.provider]
+        schema_path = write_subset(args.from_full_schema, version, args.schema_dir, spec)
         print(f"wrote {schema_path}")
+        if spec is not AZUREDEVOPS:
+            return 0  # hand-written bindings: tests/bindings/test_bindings_azapi.py checks them against it
     else:
         schema_path = args.schema or committed_subset(args.schema_dir)
         version = args.provider_version
