@@ -85,3 +85,15 @@ def one(stack: dict, rtype: str) -> dict:
     found = resources(stack, rtype)
     assert len(found) == 1, f"expected one {rtype}, found {sorted(found)}"
     return next(iter(found.values()))
+
+
+# Tests write only under tmp_path: a test that leaves ./cdktf.out behind (cdktf's `App()` without
+# an outdir creates it) would make the next `mlops-kit synth` refuse that folder (no manifest).
+_OUT_EXISTED_AT_START = (REPO / "cdktf.out").exists()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _OUT_EXISTED_AT_START and (REPO / "cdktf.out").exists():
+        session.config.get_terminal_writer().line(
+            "error: a test created ./cdktf.out in the checkout; give cdktf.App an outdir under tmp_path", red=True)
+        session.exitstatus = 1

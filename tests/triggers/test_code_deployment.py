@@ -105,12 +105,12 @@ def test_no_manual_deploy_step_left_in_the_docs():
         assert "az functionapp deploy" not in doc.read_text(), doc
 
 
-def test_the_action_binding_refuses_what_azapi_would_refuse():
+def test_the_action_binding_refuses_what_azapi_would_refuse(tmp_path):
     from cdktf import App, TerraformStack
 
     from infra.bindings.azapi import AzapiResourceAction
 
-    stack = TerraformStack(App(), "s")
+    stack = TerraformStack(App(outdir=str(tmp_path / "out")), "s")  # App() would create ./cdktf.out
     with pytest.raises(ValueError, match="api-version"):
         AzapiResourceAction(stack, "a", type="Microsoft.Web/sites/extensions", resource_id="/x", method="PUT")
     with pytest.raises(ValueError, match="method"):
