@@ -68,6 +68,18 @@ from ._base import BindingDataSource, BindingProvider, BindingResource, Block, N
 AZAPI = ProviderInfo(name="azapi", source="Azure/azapi", version_constraint="~> 2.5")
 
 
+def _check_type(type: str) -> None:
+    """azapi refuses a `type` without `@<api-version>` at plan time; refuse it at synth."""
+    if not Token.is_unresolved(type) and "@" not in type:
+        raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
+
+
+def _check_body(body: object, *, required: bool = False) -> None:
+    """azapi 2.x takes `body` as an object; a JSON string (the 1.x form) is refused at synth."""
+    if (body is not None or required) and not isinstance(body, Mapping):
+        raise TypeError(f"body: azapi 2.x takes the request body as an object (a dict), got {body.__class__.__name__}")
+
+
 class AzapiProvider(BindingProvider):
     """The ``azapi`` provider (Azure/azapi).
 
@@ -218,12 +230,8 @@ class AzapiResource(BindingResource):
         lifecycle: TerraformResourceLifecycle | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
-        if not Token.is_unresolved(type) and "@" not in type:
-            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
-        if body is not None and not isinstance(body, Mapping):
-            raise TypeError(
-                f"body: azapi 2.x takes the request body as an object (a dict), got {body.__class__.__name__}"
-            )
+        _check_type(type)
+        _check_body(body)
         if isinstance(response_export_values, str):
             raise TypeError("response_export_values: takes a list of paths or a map of name -> query")
         super().__init__(
@@ -314,8 +322,7 @@ class DataAzapiResource(BindingDataSource):
         depends_on: Sequence[ITerraformDependable] | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
-        if not Token.is_unresolved(type) and "@" not in type:
-            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
+        _check_type(type)
         super().__init__(
             scope,
             id_,
@@ -356,10 +363,8 @@ class AzapiUpdateResource(BindingResource):
         depends_on: Sequence[ITerraformDependable] | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
-        if not Token.is_unresolved(type) and "@" not in type:
-            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
-        if not isinstance(body, Mapping):
-            raise TypeError(f"body: takes an object (a dict), got {body.__class__.__name__}")
+        _check_type(type)
+        _check_body(body, required=True)
         super().__init__(
             scope,
             id_,
@@ -403,12 +408,10 @@ class AzapiResourceAction(BindingResource):
         depends_on: Sequence[ITerraformDependable] | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
-        if not Token.is_unresolved(type) and "@" not in type:
-            raise ValueError(f"type: expects '<resource-type>@<api-version>', got {type!r}")
+        _check_type(type)
         if method not in self.METHODS:
             raise ValueError(f"method: one of {', '.join(self.METHODS)}, got {method!r}")
-        if body is not None and not isinstance(body, Mapping):
-            raise TypeError(f"body: takes an object (a dict), got {body.__class__.__name__}")
+        _check_body(body)
         super().__init__(
             scope,
             id_,
