@@ -208,15 +208,11 @@ class BlobEventLedger:
                                          pipeline_id=claim.pipeline_id))
         record.update(state="unknown", updatedAt=now, settleUntil=now + settle_seconds,
                       reason=reason[:500])
-        blob = self._container.get_blob_client(claim.blob_name)
-        try:
-            blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
-                             match_condition=MatchConditions.IfNotModified)
+        lost, error = self._replace_if_ours(claim, record)
+        if not lost and error is None:
             return True
-        except (ResourceModifiedError, ResourceNotFoundError):
-            why = "the claim is no longer ours"
-        except AzureError as exc:
-            why = f"cannot write the unknown state: {_describe(exc)}; it is taken over after the claim timeout"
+        why = ("the claim is no longer ours" if lost else
+               f"cannot write the unknown state: {error}; it is taken over after the claim timeout")
         log(_WARNING, "claim_not_marked_unknown", event_id=claim.event_id, reason=why)
         return False
 
@@ -227,19 +223,27 @@ class BlobEventLedger:
                                          claimed_at=claim.claimed_at))
         record.update(state="started", pipelineId=pipeline_id, runId=run_id, startedAt=self._clock(),
                       requestedAt=claim.requested_at)
-        blob = self._container.get_blob_client(claim.blob_name)
-        try:
-            blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
-                             match_condition=MatchConditions.IfNotModified)
+        lost, error = self._replace_if_ours(claim, record)
+        if not lost and error is None:
             return True
-        except (ResourceModifiedError, ResourceNotFoundError):
-            reason = "the claim was taken over by another invocation while this one queued the run"
-        except AzureError as exc:
-            reason = f"cannot write the started state: {_describe(exc)}"
+        reason = ("the claim was taken over by another invocation while this one queued the run" if lost else
+                  f"cannot write the started state: {error}")
         log(_ERROR, "claim_not_recorded", event_id=claim.event_id, event_type=event_type, pipeline=pipeline,
             run_id=run_id, outcome="started_unrecorded",
             reason=reason + "; a redelivery after the claim timeout may queue a duplicate run")
         return False
+
+    def _replace_if_ours(self, claim: Claim, record: dict) -> tuple[bool, str | None]:
+        """Overwrite the claim only if it is unchanged since we took it: (lost to another invocation, error)."""
+        blob = self._container.get_blob_client(claim.blob_name)
+        try:
+            blob.upload_blob(json.dumps(record).encode(), overwrite=True, etag=claim.etag,
+                             match_condition=MatchConditions.IfNotModified)
+            return False, None
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return True, None
+        except AzureError as exc:
+            return False, _describe(exc)
 
     def release(self, claim: Claim) -> bool:
         """Delete our claim so a redelivery can retry at once. Never raises."""
