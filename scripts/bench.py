@@ -43,6 +43,8 @@ from pathlib import Path
 
 import yaml
 
+from scripts.exit_codes import EXIT_TOOL_FAILURE, EXIT_USER_ERROR
+
 REPO = Path(__file__).resolve().parent.parent
 TEAMS = REPO / "teams"
 TEMPLATE = TEAMS / "example.yaml"
@@ -55,7 +57,6 @@ RESULT_PREFIX = "BENCH-RESULT "
 AZURERM_PACKAGE = "cdktf_cdktf_provider_azurerm"
 SELECT_VAR = "MLOPS_KIT_STACKS"
 TARGET_RATIO = 1.3
-EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 2, 3  # the CLI's exit codes: bad arguments; a synth run failed
 
 FLOOR, ALL, ONE = "floor", "all", "one"
 WHAT = {FLOOR: "floor: import azurerm + empty synth", ALL: "all stacks", ONE: "one selected stack"}
@@ -173,12 +174,14 @@ def worker(mode: str, teams_dir: Path, outdir: Path) -> dict:
         from cdktf import App
 
         from scripts.entry import stack_patterns
+        from scripts.package import synth_context
         from stacks import build_app
+        from stacks.function_package import PACKAGE_CONTEXT
 
         lap("import cdktf")
         org = load_org(teams_dir)
         lap("load_org")
-        app = App(outdir=str(outdir))
+        app = App(outdir=str(outdir), context={PACKAGE_CONTEXT: synth_context()})  # as main.py does
         build_app(org, app=app, patterns=stack_patterns(app))  # MLOPS_KIT_STACKS, as in main.py
         lap("build_app")
         app.synth()
@@ -581,6 +584,14 @@ def main(argv: list[str] | None = None) -> int:
               "Fix: e.g. --sizes 1,10,100", file=sys.stderr)
         return EXIT_USER_ERROR
     reps = 1 if args.quick else args.reps
+    from infra.config import ConfigError
+    from scripts.package import require_package
+
+    try:
+        require_package()  # every cell synthesizes t001-dev, which deploys the function: built first
+    except ConfigError as e:
+        print(f"error: {e.lines[0]}", file=sys.stderr)
+        return EXIT_USER_ERROR
     info = machine_info()
     date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     started = time.perf_counter()

@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(text + "\n")
     ok = (report.lost == 0 and report.duplicate_runs == 0 and report.tracebacks == 0 and not report.notes
           and inside.max_runs_per_event == 1 and inside.lost == 0 and beyond.lost == 0)
-    return 0 if ok else 1
+    from scripts.exit_codes import EXIT_FINDINGS, EXIT_OK  # after the sys.path line above (run as a script)
+
+    return EXIT_OK if ok else EXIT_FINDINGS
 
 
 if __name__ == "__main__":

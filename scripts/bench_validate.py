@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from scripts.exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR
+
 REPO = Path(__file__).resolve().parent.parent
 
 _PROBE = (
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.runs < 1 or not args.teams.is_dir():
         print("error: --runs must be >= 1 and --teams an existing folder", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
 
     exe = Path(sys.executable).parent / "mlops-kit"
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "scripts.cli"]
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cdktf/jsii imported by validate: {heavy or 'no'}")
     ok = statistics.median(wall) <= args.budget and not heavy and probe.returncode == 0
     print(("within" if ok else "OVER") + f" the {args.budget:g} s budget (median, no jsii)")
-    return 0 if ok else 1
+    return EXIT_OK if ok else EXIT_FINDINGS
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from scripts.entry import (
     was_interrupted,
     watch_interrupts,
 )
+from scripts.package import package_command
 from scripts.scan import scan_command
 
 app = typer.Typer(
@@ -92,6 +93,7 @@ def synth(
         "--out", help="Output folder: new, empty, or a previous cdktf output (nothing else is replaced)")] = Path("cdktf.out"),
 ) -> None:
     """Synthesize the stacks to Terraform JSON and print a per-stack summary."""
+    from scripts.package import require_package
     from scripts.synth import check_outdir
     from scripts.synth import synth as run_synth
     from stacks import stack_plan, stack_teams
@@ -104,7 +106,9 @@ def synth(
         for name in team or []:
             _find_team(org, name)  # `--team nope`: one line naming the teams there are
         plan = stack_plan(org)
-        select([p.name for p in plan], chosen or None, stack_teams(plan))  # an unknown team fails before jsii
+        selected = set(select([p.name for p in plan], chosen or None, stack_teams(plan)))  # fails before jsii
+        if any(p.kind == "env" for p in plan if p.name in selected):
+            require_package()  # missing or stale: one line naming `mlops-kit package`, before jsii starts
         for line in spanning_globs([p.name for p in plan], chosen, stack_teams(plan)):
             print(f"warning: {line}", file=sys.stderr)
         with console.status("synth") as status:
@@ -117,6 +121,11 @@ def synth(
                         for t, n in sorted(s.by_type.items(), key=lambda kv: -kv[1])[:3])
         table.add_row(s.name, str(s.resources), s.backend, top)
     out.print(table)
+
+
+# ------------------------------------------------------------------ package
+# The one command that runs pip (scripts/package.py); synth only checks its output.
+app.command("package")(package_command)
 
 
 # ------------------------------------------------------------------ new-team

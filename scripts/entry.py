@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from infra.config import ConfigError
+from scripts.exit_codes import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_TOOL_FAILURE, EXIT_USER_ERROR
 from stacks.selection import CONTEXT_KEY, ENV_VAR, SelectionError, parse_patterns
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 TEAMS_DIR_VAR = "MLOPS_KIT_TEAMS_DIR"
 
-# Exit codes of every command (defined once; scripts/cli.py's docstring explains them).
-EXIT_OK, EXIT_FINDINGS, EXIT_USER_ERROR, EXIT_TOOL_FAILURE = 0, 1, 2, 3
+# The exit codes live in scripts/exit_codes.py; importing them from here keeps the commands' imports short.
+__all__ = ["EXIT_FINDINGS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TOOL_FAILURE", "EXIT_USER_ERROR"]
 
 
 def teams_dir(override: Path | None = None) -> Path:
@@ -75,7 +76,6 @@ def user_errors() -> Iterator[None]:
         raise
 
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 _SIGINT_SEEN: list[bool] = []
 
 
@@ -92,7 +92,6 @@ def watch_interrupts() -> None:
 
 def was_interrupted() -> bool:
     return bool(_SIGINT_SEEN)
-
 
 
 def interrupted() -> NoReturn:

@@ -8,6 +8,8 @@ synth left (`.<out>.staging-*`, `.<out>.old`, older `.<out>.<random>`) are remov
 `check_outdir` runs before anything is built: the target must be missing, empty, or a previous cdktf
 output (a manifest.json with `stacks`, and only what cdktf writes). It is never the checkout, `teams/`, a
 folder above them, a file or a symlink: `synth --out .` used to replace the whole checkout.
+The function package is not built here: `mlops-kit package` builds it, and `synth_context`
+(scripts/package.py) hands the stacks its path and hash, or the one line saying it is missing or stale.
 Local state does not follow `--out`: the stacks get the project root (the current folder) through the
 app context (stacks/backend.py), so their state path still points at `./terraform.<stack>.tfstate`.
 """
@@ -125,15 +127,18 @@ def synth(org: Org, outdir: Path, patterns: list[str] | None = None, progress=No
     from cdktf import App
 
     from scripts.entry import stack_patterns
+    from scripts.package import synth_context
     from stacks import build_app
     from stacks.backend import STATE_DIR_CONTEXT
+    from stacks.function_package import PACKAGE_CONTEXT
 
     outdir = outdir.absolute()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     clean_staging(outdir)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.staging-", dir=outdir.parent))
     try:
-        app = App(outdir=str(staging), context={STATE_DIR_CONTEXT: str(Path.cwd().resolve())})
+        context = {STATE_DIR_CONTEXT: str(Path.cwd().resolve()), PACKAGE_CONTEXT: synth_context()}
+        app = App(outdir=str(staging), context=context)
         build_app(org, app=app, patterns=patterns if patterns is not None else stack_patterns(app))
         say(f"synthesizing {len(app.node.children)} stacks")
         app.synth()

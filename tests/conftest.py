@@ -5,11 +5,14 @@ the live teams/: a fork adds its own team files there, and that must change no t
 (tests/test_fork_safety.py proves it). The real teams/ is checked by validate, synth and scan in CI.
 
 Synth runs in-process through the same `build_app` that `main.py` calls; the jsii runtime starts
-once per test session, so fixtures that synthesize are session-scoped.
+once per test session, so fixtures that synthesize are session-scoped. Before the first synth the
+session runs the real `mlops-kit package` command function once (`function_package`): it builds
+build/function-package/ when the function changed (pip) and is a hash check otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -30,6 +33,16 @@ SHARED = REPO.parent / "shared"
 Synth = dict[str, dict]
 
 
+@functools.cache
+def function_package() -> dict[str, dict[str, str]]:
+    """`mlops-kit package` (its command function, unmocked), once per session; the app context synth needs."""
+    from scripts.package import package_command, require_package
+    from stacks.function_package import PACKAGE_CONTEXT
+
+    package_command(out=None, force=False)
+    return {PACKAGE_CONTEXT: require_package()}
+
+
 def synth_dir(teams_dir: Path, outdir: Path, patterns: list[str] | None = None) -> Synth:
     """Synthesize every selected stack of the org in `teams_dir`; return {stack name: Terraform JSON}."""
     from cdktf import App
@@ -37,7 +50,7 @@ def synth_dir(teams_dir: Path, outdir: Path, patterns: list[str] | None = None) 
     from infra.config import load_org
     from stacks import build_app
 
-    app = App(outdir=str(outdir))
+    app = App(outdir=str(outdir), context=function_package())
     build_app(load_org(teams_dir), app=app, patterns=patterns).synth()
     return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
 

@@ -68,7 +68,6 @@ def test_a_violation_of_each_layer_is_reported(tmp_path):
 IO_ALLOWED = {
     "infra/config.py": "the config layer: loads the team files and the committed Azure data",
     "infra/yaml_reader.py": "the config layer: reads a team file safely",
-    "stacks/function_package.py": "known exception: builds the function package at synth (issue 13 item 4)",
     "stacks/seed_files.py": "known exception: reads the seed files for the team repos (issue 13 item 4)",
 }
 IO_CALLS = {"open", "getenv", "read_text", "read_bytes", "write_text", "write_bytes", "cwd", "fdopen"}

@@ -40,13 +40,13 @@ def test_every_environment_deploys_its_code_with_one_deploy_through_resource_man
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
 def test_the_uploaded_package_is_the_synthesized_asset_named_by_its_content(example, example_out, stack_name):
-    from stacks.function_package import CACHE_DIR
+    from scripts.package import package_dir
 
     stack = example[stack_name]
     blob = package_blob(stack)
     path = stack_dir(example_out, stack_name) / blob["source"]
     assert blob["source"].startswith("assets/function_package/") and path.is_file()
-    assert path.read_bytes() == (CACHE_DIR / path.name).read_bytes()  # the cached build, copied
+    assert path.read_bytes() == (package_dir() / path.name).read_bytes()  # what `mlops-kit package` built, copied
     assert path.parent.name == path.stem.upper()  # named by content, not by the checkout's path
     # Flex One Deploy wants `released-package.zip`; the hash in the folder makes a new package a new deploy.
     assert blob["name"] == f"source/{path.stem}/{PACKAGE_FILE}"
