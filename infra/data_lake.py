@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.interfaces import PROTECTED, PrivateLink, delete_lock, diagnostics, private_endpoint
+from infra.interfaces import PROTECTED, Interfaces, Supports, Target, apply_interfaces
 from infra.storage import SecureStorageProps, secure_storage_account
-from infra.suppressions import suppress
+from infra.suppressions import Reasons, suppress
 
 DEAD_LETTER_CONTAINER = "eventgrid-deadletter"
 
@@ -30,15 +31,18 @@ class DataLakeProps:
     resource_group_name: str
     location: str
     filesystems: Sequence[str]
-    private: bool
-    lock: bool
-    log_analytics_workspace_id: str
+    # Diagnostics land on blobServices/default (the logs of an account are per service);
+    # private_endpoints set: private mode (selected networks, `dfs` and `blob` endpoints).
+    interfaces: Interfaces
     soft_delete_days: int = 30
     replication: str = "ZRS"
-    private_link: PrivateLink | None = None
 
 
 class DataLake(Construct):
+    SUPPORTS: ClassVar[Supports] = Supports(
+        lock=True, diagnostics=True, private_endpoints=True, role_assignments=True, tags=True
+    )
+
     def __init__(self, scope: Construct, id_: str, props: DataLakeProps):
         super().__init__(scope, id_)
         self.account = secure_storage_account(
@@ -48,7 +52,7 @@ class DataLake(Construct):
                 name=props.name,
                 resource_group_name=props.resource_group_name,
                 location=props.location,
-                private=props.private,
+                private=props.interfaces.private,
                 replication=props.replication,
                 hns=True,
                 soft_delete_days=props.soft_delete_days,
@@ -66,26 +70,25 @@ class DataLake(Construct):
         }
         # Events Event Grid could not deliver land here (see docs/event-flow.md to replay them).
         self.dead_letter = az.StorageContainer(
-            self, "dead_letter", name=DEAD_LETTER_CONTAINER, storage_account_id=self.account.id,
+            self,
+            "dead_letter",
+            name=DEAD_LETTER_CONTAINER,
+            storage_account_id=self.account.id,
             container_access_type="private",
         )
-        diagnostics(
+        self.applied = apply_interfaces(
             self,
-            "diagnostics",
-            target_resource_id=f"{self.account.id}/blobServices/default",
-            log_analytics_workspace_id=props.log_analytics_workspace_id,
-            metric_category="Transaction",
+            self.account,
+            props.interfaces,
+            supports=self.SUPPORTS,
+            target=Target(
+                name=props.name,
+                kind="data-lake",
+                subresources=("dfs", "blob"),
+                diagnostics_path="/blobServices/default",
+                metric_category="Transaction",
+            ),
         )
-        if props.lock:
-            delete_lock(self, "lock", self.account.id, "data-lake")
-        if props.private_link:
-            for sub in ("dfs", "blob"):
-                private_endpoint(
-                    self, f"{sub}_endpoint", link=props.private_link, name=f"pep-{props.name}-{sub}",
-                    resource_id=self.account.id, subresource=sub,
-                )
         # By design (scripts/scan.py honours these; docs/checkov-baseline.md lists them).
         for container in (*self.filesystems.values(), self.dead_letter):
-            suppress(container, "CKV2_AZURE_21", "blob reads, writes and deletes of the data lake go to Log Analytics "
-                     "through the account's diagnostic setting (blobServices/default, category group allLogs); the "
-                     "check only recognises classic Storage Analytics (azurerm_log_analytics_storage_insights)")
+            suppress(container, Reasons.LAKE_CONTAINER_LOGS)

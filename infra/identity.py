@@ -40,11 +40,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.interfaces import role
+from infra.interfaces import Interfaces, Supports, Target, apply_interfaces, role
 
 BLOB_CONTRIBUTOR = "Storage Blob Data Contributor"
 BLOB_READER = "Storage Blob Data Reader"
@@ -58,15 +59,33 @@ class PipelineIdentityProps:
     name: str
     resource_group_name: str
     location: str
+    interfaces: Interfaces = field(default_factory=Interfaces)
 
 
 class PipelineIdentity(Construct):
     """User-assigned identity the team's Azure DevOps service connection federates into (no secret)."""
 
+    SUPPORTS: ClassVar[Supports] = Supports(
+        lock=True,
+        role_assignments=True,
+        tags=True,
+        reasons={
+            "diagnostics": "managed identities have no resource logs; their sign-ins are in Entra ID's logs",
+            "private_endpoints": "an identity is not reached over the network",
+        },
+    )
+
     def __init__(self, scope: Construct, id_: str, props: PipelineIdentityProps):
         super().__init__(scope, id_)
         self.identity = az.UserAssignedIdentity(
             self, "identity", name=props.name, resource_group_name=props.resource_group_name, location=props.location
+        )
+        self.applied = apply_interfaces(
+            self,
+            self.identity,
+            props.interfaces,
+            supports=self.SUPPORTS,
+            target=Target(name=props.name, kind="pipeline-identity", prefix="identity"),
         )
 
 
@@ -103,24 +122,33 @@ class TeamAccess(Construct):
         users = [("pipeline", p.pipeline_principal_id, sp), ("compute", p.compute_principal_id, sp)]
         if p.env == "dev":
             users.append(("data_scientists", p.data_scientists_group_id, group))
-            grants.append(("data_scientists_ml", p.workspace_id, "AzureML Data Scientist", p.data_scientists_group_id,
-                           group))
+            grants.append(
+                ("data_scientists_ml", p.workspace_id, "AzureML Data Scientist", p.data_scientists_group_id, group)
+            )
         else:
             grants.append(("data_scientists_reader", p.resource_group_id, "Reader", p.data_scientists_group_id, group))
         for who, principal, kind in users:
-            grants += [(f"{who}_workspace_storage_{key}", p.workspace_storage_id, name, principal, kind)
-                       for key, name in WORKSPACE_STORAGE_ROLES]
+            grants += [
+                (f"{who}_workspace_storage_{key}", p.workspace_storage_id, name, principal, kind)
+                for key, name in WORKSPACE_STORAGE_ROLES
+            ]
         for fs, container_id in p.lake_filesystem_ids.items():
             grants += [
                 (f"pipeline_lake_{fs}", container_id, BLOB_READER, p.pipeline_principal_id, sp),
                 (f"compute_lake_{fs}", container_id, BLOB_READER, p.compute_principal_id, sp),
             ]
             if p.env == "dev":
-                grants.append((f"data_scientists_lake_{fs}", container_id, BLOB_CONTRIBUTOR,
-                               p.data_scientists_group_id, group))
+                grants.append(
+                    (f"data_scientists_lake_{fs}", container_id, BLOB_CONTRIBUTOR, p.data_scientists_group_id, group)
+                )
         for id_, scope_id, role_name, principal, kind in grants:
             role(
-                self, id_, scope_id=scope_id, role_name=role_name, principal_id=principal, principal_type=kind,
+                self,
+                id_,
+                scope_id=scope_id,
+                role_name=role_name,
+                principal_id=principal,
+                principal_type=kind,
                 description=f"{id_.replace('_', ' ')} ({p.env})",
             )
 
@@ -144,7 +172,10 @@ class StateAccess(Construct):
         super().__init__(scope, id_)
         self.client = az.DataAzurermClientConfig(self, "deployer")
         self.grant = az.RoleAssignment(
-            self, "deployer_state", scope=props.container_id, role_definition_name=BLOB_CONTRIBUTOR,
+            self,
+            "deployer_state",
+            scope=props.container_id,
+            role_definition_name=BLOB_CONTRIBUTOR,
             principal_id=self.client.object_id,
             description="mlops-kit: the deploying identity reads and writes Terraform state (Entra ID auth)",
         )
@@ -187,14 +218,20 @@ class LiveModelReader(Construct):
 
         reader = read_identity(self, "dev_pipeline_identity", props.reader_identity_id)
         self.definition = az.RoleDefinition(
-            self, "role", name=f"mlops-kit live model check ({props.workspace_name})",
-            scope=props.resource_group_id, assignable_scopes=[props.resource_group_id],
+            self,
+            "role",
+            name=f"mlops-kit live model check ({props.workspace_name})",
+            scope=props.resource_group_id,
+            assignable_scopes=[props.resource_group_id],
             description=f"mlops-kit: app-ci (arm-dev) reads and scores the live models of {props.env}",
             permissions=[az.RoleDefinitionPermissions(actions=list(LIVE_MODEL_CHECK_ACTIONS))],
         )
         self.grant = az.RoleAssignment(
-            self, "dev_pipeline_checker", scope=props.workspace_id,
+            self,
+            "dev_pipeline_checker",
+            scope=props.workspace_id,
             role_definition_id=self.definition.role_definition_resource_id,
-            principal_id=reader.output_value("properties.principalId"), principal_type="ServicePrincipal",
+            principal_id=reader.output_value("properties.principalId"),
+            principal_type="ServicePrincipal",
             description=f"mlops-kit: app-ci (arm-dev) checks the live models of {props.env}",
         )

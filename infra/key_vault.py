@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.interfaces import PROTECTED, PrivateLink, delete_lock, diagnostics, private_endpoint
-from infra.suppressions import suppress
+from infra.interfaces import PROTECTED, Interfaces, Supports, Target, apply_interfaces
+from infra.suppressions import Reasons, suppress
 
 
 @dataclass(frozen=True)
@@ -17,18 +18,20 @@ class KeyVaultProps:
     resource_group_name: str
     location: str
     tenant_id: str
-    private: bool
-    lock: bool
-    log_analytics_workspace_id: str
+    interfaces: Interfaces  # private_endpoints set: private mode (closed firewall, a `vault` endpoint)
     soft_delete_days: int = 90
-    private_link: PrivateLink | None = None
 
 
 class TeamKeyVault(Construct):
     """Access is granted with Azure RBAC roles only (no access policies to drift)."""
 
+    SUPPORTS: ClassVar[Supports] = Supports(
+        lock=True, diagnostics=True, private_endpoints=True, role_assignments=True, tags=True
+    )
+
     def __init__(self, scope: Construct, id_: str, props: KeyVaultProps):
         super().__init__(scope, id_)
+        private = props.interfaces.private
         self.vault = az.KeyVault(
             self,
             "key_vault",
@@ -40,28 +43,18 @@ class TeamKeyVault(Construct):
             rbac_authorization_enabled=True,
             purge_protection_enabled=True,
             soft_delete_retention_days=props.soft_delete_days,
-            public_network_access_enabled=not props.private,
+            public_network_access_enabled=not private,
             # Private mode: closed firewall, reached through a private endpoint. Public mode: open so
             # Microsoft-hosted agents reach it; Entra auth + RBAC still gate every call.
-            network_acls=az.KeyVaultNetworkAcls(
-                bypass="AzureServices", default_action="Deny" if props.private else "Allow"
-            ),
+            network_acls=az.KeyVaultNetworkAcls(bypass="AzureServices", default_action="Deny" if private else "Allow"),
             lifecycle=PROTECTED,
         )
-        diagnostics(
-            self, "diagnostics", target_resource_id=self.vault.id,
-            log_analytics_workspace_id=props.log_analytics_workspace_id,
+        self.applied = apply_interfaces(
+            self,
+            self.vault,
+            props.interfaces,
+            supports=self.SUPPORTS,
+            target=Target(name=props.name, kind="key-vault", subresources=("vault",)),
         )
-        if props.lock:
-            delete_lock(self, "lock", self.vault.id, "key-vault")
-        if props.private_link:
-            private_endpoint(
-                self, "endpoint", link=props.private_link, name=f"pep-{props.name}",
-                resource_id=self.vault.id, subresource="vault",
-            )
-        if not props.private:  # by design (scripts/scan.py honours these; docs/checkov-baseline.md lists them)
-            public = ("public-mode environment (tag network=public): Microsoft-hosted agents reach the vault over the "
-                      "internet; Entra ID + RBAC gate every call; private mode closes the firewall and adds a private "
-                      "endpoint")
-            for check_id in ("CKV_AZURE_189", "CKV_AZURE_109", "CKV2_AZURE_32"):
-                suppress(self.vault, check_id, public)
+        if not private:  # by design (scripts/scan.py honours these; docs/checkov-baseline.md lists them)
+            suppress(self.vault, Reasons.KEY_VAULT_PUBLIC)

@@ -24,16 +24,17 @@ compute joins the customer subnet.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from constructs import Construct
 
 from infra import azurerm as az
 from infra.bindings import azapi
-from infra.interfaces import PROTECTED, PrivateLink, diagnostics, private_endpoint, role
+from infra.interfaces import PROTECTED, Interfaces, Supports, Target, apply_interfaces, role
 from infra.storage import SecureStorageProps, secure_storage_account
+from infra.tags import TaggedAzapiResource
 
 COMPUTE_CLUSTER_NAME = "cpu-cluster"
 WORKSPACE_API = "Microsoft.MachineLearningServices/workspaces@2025-06-01"
@@ -62,20 +63,8 @@ class IdentityAttributes:
     tenant_id: str
 
 
-class TaggedAzapiResource(azapi.AzapiResource):
-    """An `azapi_resource` whose ARM type takes tags: the tagging aspect (infra/tags.py) reaches it."""
-
-    @property
-    def tags_input(self) -> Mapping[str, str] | None:
-        return self._tf_arguments.get("tags")
-
-    @property
-    def tags(self) -> Mapping[str, str] | None:
-        return self._tf_arguments.get("tags")
-
-    @tags.setter
-    def tags(self, value: Mapping[str, str]) -> None:
-        self._tf_arguments["tags"] = dict(value)
+class WorkspaceResource(TaggedAzapiResource):
+    """The workspace's `azapi_resource`, with the `identity` attribute shape of azurerm resources."""
 
     @property
     def identity(self) -> IdentityAttributes:
@@ -92,8 +81,9 @@ class MlWorkspaceProps:
     application_insights_id: str
     key_vault_id: str
     container_registry_id: str
-    log_analytics_workspace_id: str
-    private: bool
+    # Diagnostics: the workspace's and its storage's (blobServices/default); private_endpoints set:
+    # private mode (`amlworkspace` endpoint, storage `blob` and `file` endpoints, public access off).
+    interfaces: Interfaces
     isolation_mode: str  # Disabled | AllowOnlyApprovedOutbound | AllowInternetOutbound
     high_business_impact: bool
     vm_size: str
@@ -101,7 +91,6 @@ class MlWorkspaceProps:
     max_nodes: int
     idle_seconds_before_scale_down: int
     compute_subnet_id: str | None = None  # used only without a managed network (private mode)
-    private_link: PrivateLink | None = None
     storage_replication: str = "LRS"
     # Managed network outbound rules (isolation mode other than Disabled):
     data_lake_id: str | None = None  # private endpoints to the lake's dfs and blob
@@ -116,8 +105,11 @@ def outbound_rules(props: MlWorkspaceProps) -> dict[str, dict[str, Any]]:
         return {}
 
     def endpoint(resource_id: str, target: str) -> dict[str, Any]:
-        return {"type": "PrivateEndpoint", "category": "UserDefined",
-                "destination": {"serviceResourceId": resource_id, "subresourceTarget": target, "sparkEnabled": False}}
+        return {
+            "type": "PrivateEndpoint",
+            "category": "UserDefined",
+            "destination": {"serviceResourceId": resource_id, "subresourceTarget": target, "sparkEnabled": False},
+        }
 
     rules: dict[str, dict[str, Any]] = {}
     if props.data_lake_id:
@@ -140,20 +132,34 @@ def workspace_body(props: MlWorkspaceProps, storage_id: str) -> dict[str, Any]:
         "storageAccount": storage_id,
         "containerRegistry": props.container_registry_id,
         "hbiWorkspace": props.high_business_impact,
-        "publicNetworkAccess": "Disabled" if props.private else "Enabled",
+        "publicNetworkAccess": "Disabled" if props.interfaces.private else "Enabled",
         "v1LegacyMode": False,
         "systemDatastoresAuthMode": "identity",
         "managedNetwork": {"isolationMode": props.isolation_mode, "outboundRules": outbound_rules(props)},
     }
     if managed:
         properties["provisionNetworkNow"] = True
-    if props.private:
+    if props.interfaces.private:
         # In a closed network, images are built on the cluster (no serverless build outside it).
         properties["imageBuildCompute"] = COMPUTE_CLUSTER_NAME
     return {"kind": "Default", "sku": {"name": "Basic", "tier": "Basic"}, "properties": properties}
 
 
 class MlWorkspace(Construct):
+    """The workspace, its storage (the default datastores) and the compute cluster jobs run on."""
+
+    SUPPORTS: ClassVar[Supports] = Supports(
+        diagnostics=True,
+        private_endpoints=True,
+        role_assignments=True,
+        tags=True,
+        # The data lives in the locked lake, vault and registry; prevent_destroy guards the workspace.
+        reasons={
+            "lock": "a delete lock also blocks deleting the workspace's children, and its online deployments "
+            "and compute must stay replaceable"
+        },
+    )
+
     def __init__(self, scope: Construct, id_: str, props: MlWorkspaceProps):
         super().__init__(scope, id_)
         self.storage = secure_storage_account(
@@ -163,14 +169,14 @@ class MlWorkspace(Construct):
                 name=props.storage_name,
                 resource_group_name=props.resource_group_name,
                 location=props.location,
-                private=props.private,
+                private=props.interfaces.private,
                 replication=props.storage_replication,
                 versioning=True,
                 studio_cors=True,
             ),
             lifecycle=PROTECTED,  # holds datasets, run artifacts and model files (CKV_MLK_6)
         )
-        self.workspace = TaggedAzapiResource(
+        self.workspace = WorkspaceResource(
             self,
             "workspace",
             type=WORKSPACE_API,
@@ -186,12 +192,46 @@ class MlWorkspace(Construct):
         )
         self.principal_id = self.workspace.identity_principal_id
         # The default datastores are reached with the workspace identity: grant it the data roles.
-        for key, name in (("blob", "Storage Blob Data Contributor"), ("file", "Storage File Data Privileged Contributor")):
-            role(self, f"workspace_storage_{key}", scope_id=self.storage.id, role_name=name,
-                 principal_id=self.principal_id, principal_type="ServicePrincipal",
-                 description=f"workspace identity: default datastores ({key})")
-        managed = props.isolation_mode != "Disabled"
-        self.compute = az.MachineLearningComputeCluster(
+        for key, name in (
+            ("blob", "Storage Blob Data Contributor"),
+            ("file", "Storage File Data Privileged Contributor"),
+        ):
+            role(
+                self,
+                f"workspace_storage_{key}",
+                scope_id=self.storage.id,
+                role_name=name,
+                principal_id=self.principal_id,
+                principal_type="ServicePrincipal",
+                description=f"workspace identity: default datastores ({key})",
+            )
+        self.compute = self._compute_cluster(props)
+        self._apply_interfaces(props)
+
+    def _apply_interfaces(self, props: MlWorkspaceProps) -> None:
+        """The workspace takes the interfaces; its storage shares the diagnostics and placement (the roles and tags
+        are the workspace's)."""
+        workspace = Target(props.workspace_name, "ml-workspace", subresources=("amlworkspace",), prefix="workspace")
+        storage = Target(
+            props.storage_name,
+            "ml-storage",
+            subresources=("blob", "file"),
+            prefix="storage",
+            diagnostics_path="/blobServices/default",
+            metric_category="Transaction",
+        )
+        storage_interfaces = replace(props.interfaces, role_assignments=(), tags={})
+        self.applied = apply_interfaces(
+            self, self.workspace, props.interfaces, target=workspace, supports=self.SUPPORTS
+        )
+        self.storage_applied = apply_interfaces(
+            self, self.storage, storage_interfaces, target=storage, supports=self.SUPPORTS
+        )
+
+    def _compute_cluster(self, props: MlWorkspaceProps) -> az.MachineLearningComputeCluster:
+        """Scale-to-zero CPU cluster; in the managed network (no public IP) or, without one, the private subnet."""
+        private, managed = props.interfaces.private, props.isolation_mode != "Disabled"
+        return az.MachineLearningComputeCluster(
             self,
             "compute_cluster",
             name=COMPUTE_CLUSTER_NAME,
@@ -202,37 +242,11 @@ class MlWorkspace(Construct):
             identity=az.MachineLearningComputeClusterIdentity(type="SystemAssigned"),
             local_auth_enabled=False,
             ssh_public_access_enabled=False,
-            node_public_ip_enabled=not (props.private or managed),
-            subnet_resource_id=props.compute_subnet_id if props.private and not managed else None,
+            node_public_ip_enabled=not (private or managed),
+            subnet_resource_id=props.compute_subnet_id if private and not managed else None,
             scale_settings=az.MachineLearningComputeClusterScaleSettings(
                 min_node_count=0,
                 max_node_count=props.max_nodes,
                 scale_down_nodes_after_idle_duration=iso_duration(props.idle_seconds_before_scale_down),
             ),
         )
-        diagnostics(
-            self,
-            "workspace_diagnostics",
-            target_resource_id=self.workspace.id,
-            log_analytics_workspace_id=props.log_analytics_workspace_id,
-        )
-        diagnostics(
-            self,
-            "storage_diagnostics",
-            target_resource_id=f"{self.storage.id}/blobServices/default",
-            log_analytics_workspace_id=props.log_analytics_workspace_id,
-            metric_category="Transaction",
-        )
-        # No delete lock on the workspace: its child deployments and compute must stay replaceable;
-        # prevent_destroy guards it, and the data lives in the locked lake, vault and registry.
-        if props.private_link:
-            link = props.private_link
-            private_endpoint(
-                self, "workspace_endpoint", link=link, name=f"pep-{props.workspace_name}",
-                resource_id=self.workspace.id, subresource="amlworkspace",
-            )
-            for sub in ("blob", "file"):
-                private_endpoint(
-                    self, f"storage_{sub}_endpoint", link=link, name=f"pep-{props.storage_name}-{sub}",
-                    resource_id=self.storage.id, subresource=sub,
-                )

@@ -36,15 +36,17 @@ compute cluster identities get nothing here: jobs read registry assets through t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.bindings.azapi import AzapiResource, AzapiResourceIdentity
+from infra.bindings.azapi import AzapiResourceIdentity
 from infra.config import Org, Team
-from infra.interfaces import PROTECTED, PrivateLink, delete_lock, private_endpoint, role
+from infra.interfaces import PROTECTED, Interfaces, PrivateLink, RoleAssignment, Supports, Target, apply_interfaces
+from infra.tags import TaggedAzapiResource
 
 REGISTRY_TYPE = "Microsoft.MachineLearningServices/registries@2025-06-01"
 REGISTRY_USER_ROLE = "AzureML Registry User"
@@ -130,15 +132,16 @@ class ModelRegistryProps:
     resource_group_id: str
     location: str
     public_network_access: bool
-    lock: bool
-    tags: Mapping[str, str]  # azapi resources are not reached by the tagging aspect
+    # Lock: where the host environment's profile locks its data. Tags: the shared stack's aspect
+    # tags the registry (TaggedAzapiResource); `interfaces.tags` are its own, on top.
+    interfaces: Interfaces
     reader_role_name: str
     reader_role_uuid: str
     regions: Sequence[str] = ()  # empty: the registry's location only
     storage_account_type: str = "Standard_LRS"
 
 
-def registry_body(regions: Sequence[str], public_network_access: bool, storage_account_type: str) -> dict:
+def registry_body(regions: Sequence[str], public_network_access: bool, storage_account_type: str) -> dict[str, object]:
     """Request body of the registry (API 2025-06-01, spec example Registries/createOrUpdate.json).
 
     One `regionDetails` entry per region, the registry's own region first. Azure creates and
@@ -176,12 +179,24 @@ class ModelRegistry(Construct):
     """The registry (system identity, public access per the host's network mode, never destroyed)
     and its read-only custom role, assignable in the registry's resource group."""
 
+    SUPPORTS: ClassVar[Supports] = Supports(
+        lock=True,
+        role_assignments=True,
+        tags=True,
+        reasons={
+            "diagnostics": "the shared stack has no Log Analytics workspace (each environment has its own); "
+            "registry asset events are not collected yet",
+            "private_endpoints": "the registry's private endpoint is made in its host environment's stack "
+            "(RegistryAccess), whose subnet and privatelink.api.azureml.ms zone it uses",
+        },
+    )
+
     def __init__(self, scope: Construct, id_: str, props: ModelRegistryProps):
         super().__init__(scope, id_)
         regions = list(props.regions) or [props.location]
         if regions[0] != props.location:
             raise ValueError(f"the registry's region {props.location} must come first in {regions}")
-        self.registry = AzapiResource(
+        self.registry = TaggedAzapiResource(
             self,
             "registry",
             type=REGISTRY_TYPE,
@@ -191,7 +206,7 @@ class ModelRegistry(Construct):
             identity=AzapiResourceIdentity(type="SystemAssigned"),
             body=registry_body(regions, props.public_network_access, props.storage_account_type),
             response_export_values=["properties.discoveryUrl", "properties.mlFlowRegistryUri"],
-            tags=dict(props.tags),
+            tags={},
             lifecycle=PROTECTED,
         )
         # Custom roles are assignable at management group, subscription or resource group scope
@@ -206,64 +221,90 @@ class ModelRegistry(Construct):
             permissions=[az.RoleDefinitionPermissions(actions=list(REGISTRY_READER_ACTIONS))],
             assignable_scopes=[props.resource_group_id],
         )
-        if props.lock:
-            delete_lock(self, "lock", self.registry.id, "ml-registry")
+        self.applied = apply_interfaces(
+            self,
+            self.registry,
+            props.interfaces,
+            supports=self.SUPPORTS,
+            target=Target(name=props.name, kind="ml-registry"),
+        )
 
 
 @dataclass(frozen=True)
 class RegistryAccessProps:
     env: str
     registry: RegistryRef
-    # construct id -> principal (object) id of a managed identity that gets the registry reader role
-    readers: Mapping[str, str] = field(default_factory=dict)
-    # construct id -> principal id that gets AzureML Registry User: only in the promotion environment
-    writers: Mapping[str, str] = field(default_factory=dict)
-    # Set in the registry's host environment when it is private: the `amlregistry` private endpoint.
-    private_link: PrivateLink | None = None
+    # role_assignments: the registry reader role for the workspace (and the pipeline outside the
+    # promotion environment), AzureML Registry User for the promotion environment's pipeline;
+    # private_endpoints: set in the registry's host environment when it is private (`amlregistry`).
+    interfaces: Interfaces
 
 
 def registry_access_props(
-    org: Org, team: Team, env: str, *, workspace_principal_id: str, pipeline_principal_id: str,
+    org: Org,
+    team: Team,
+    env: str,
+    *,
+    workspace_principal_id: str,
+    pipeline_principal_id: str,
     private_link: PrivateLink | None,
 ) -> RegistryAccessProps:
     """The registry grants of one environment: readers everywhere, the writer in the promotion env."""
     ref = registry_ref(org, team)
     promoter = env == ref.promotion_env
-    pipeline = {"pipeline": pipeline_principal_id}
+
+    def reader(key: str, principal_id: str) -> RoleAssignment:
+        return RoleAssignment(
+            key, ref.reader_role_name, principal_id, "ServicePrincipal", f"{key} reads the team registry ({env})"
+        )
+
+    grants = [reader("workspace", workspace_principal_id)]
+    if promoter:
+        grants.append(
+            RoleAssignment(
+                "pipeline",
+                REGISTRY_USER_ROLE,
+                pipeline_principal_id,
+                "ServicePrincipal",
+                f"pipeline promotes models into the team registry ({env}, the one writer)",
+            )
+        )
+    else:
+        grants.append(reader("pipeline", pipeline_principal_id))
     return RegistryAccessProps(
         env=env,
         registry=ref,
-        readers={"workspace": workspace_principal_id, **({} if promoter else pipeline)},
-        writers=pipeline if promoter else {},
-        private_link=private_link if env == ref.host_env else None,
+        interfaces=Interfaces(
+            role_assignments=tuple(grants), private_endpoints=private_link if env == ref.host_env else None
+        ),
     )
 
 
 class RegistryAccess(Construct):
-    """One environment's access to the team registry (built in the environment stack)."""
+    """One environment's access to the team registry (built in the environment stack), by the registry's id.
+
+    The private endpoint lives in the host environment's stack: its subnet and the
+    privatelink.api.azureml.ms zone belong to that environment (a second zone of the same name in
+    the shared stack could not be linked to the same virtual network).
+    """
+
+    SUPPORTS: ClassVar[Supports] = Supports(
+        private_endpoints=True,
+        role_assignments=True,
+        reasons={
+            "lock": "the registry's lock is the shared stack's (ModelRegistry)",
+            "diagnostics": "the registry is the shared stack's resource (ModelRegistry)",
+            "tags": "the registry is the shared stack's resource: its tags are set there",
+        },
+    )
 
     def __init__(self, scope: Construct, id_: str, props: RegistryAccessProps):
         super().__init__(scope, id_)
         reg = props.registry
-        overlap = set(props.readers) & set(props.writers)
-        if overlap:
-            raise ValueError(f"registry readers and writers overlap: {sorted(overlap)}")
-        for key, principal_id in props.readers.items():
-            role(
-                self, key, scope_id=reg.id, role_name=reg.reader_role_name, principal_id=principal_id,
-                principal_type="ServicePrincipal", description=f"{key} reads the team registry ({props.env})",
-            )
-        for key, principal_id in props.writers.items():
-            role(
-                self, key, scope_id=reg.id, role_name=REGISTRY_USER_ROLE, principal_id=principal_id,
-                principal_type="ServicePrincipal",
-                description=f"{key} promotes models into the team registry ({props.env}, the one writer)",
-            )
-        # The private endpoint lives in the host environment's stack: its subnet and the
-        # privatelink.api.azureml.ms zone belong to that environment (a second zone of the same
-        # name in the shared stack could not be linked to the same virtual network).
-        if props.private_link is not None:
-            private_endpoint(
-                self, "endpoint", link=props.private_link, name=f"pep-{reg.name}",
-                resource_id=reg.id, subresource="amlregistry",
-            )
+        self.applied = apply_interfaces(
+            self,
+            reg.id,
+            props.interfaces,
+            supports=self.SUPPORTS,
+            target=Target(name=reg.name, kind="ml-registry", subresources=("amlregistry",)),
+        )

@@ -21,13 +21,15 @@ Private mode has two network shapes:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.suppressions import suppress
+from infra.suppressions import Reasons, suppress
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,19 @@ STUDIO_ORIGINS = (
 STUDIO_METHODS = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH")
 
 
-def _studio_cors(rule_type):
-    return [rule_type(allowed_origins=list(STUDIO_ORIGINS), allowed_methods=list(STUDIO_METHODS),
-                      allowed_headers=["*"], exposed_headers=["*"], max_age_in_seconds=1800)]
+_Rule = TypeVar("_Rule")
+
+
+def _studio_cors(rule_type: Callable[..., _Rule]) -> list[_Rule]:
+    return [
+        rule_type(
+            allowed_origins=list(STUDIO_ORIGINS),
+            allowed_methods=list(STUDIO_METHODS),
+            allowed_headers=["*"],
+            exposed_headers=["*"],
+            max_age_in_seconds=1800,
+        )
+    ]
 
 
 def secure_storage_account(
@@ -99,28 +111,18 @@ def secure_storage_account(
         # Blob and share properties are written through Resource Manager (no data-plane call).
         share_properties=az.StorageAccountShareProperties(
             cors_rule=_studio_cors(az.StorageAccountSharePropertiesCorsRule)
-        ) if props.studio_cors else None,
+        )
+        if props.studio_cors
+        else None,
         lifecycle=lifecycle,
     )
     # Findings that are by design (scripts/scan.py honours these; docs/checkov-baseline.md lists them).
-    suppress(account, "CKV2_AZURE_1", "encrypted at rest with Microsoft-managed keys plus infrastructure (double) "
-             "encryption; customer-managed keys need a per-team key lifecycle (Key Vault key, rotation, account "
-             "identity access) that the kit does not manage yet")
-    suppress(account, "CKV_AZURE_33", "queue service unused: the kit creates no queues in accounts built by "
-             "secure_storage_account (blobs/ADLS only), so there are no queue requests to log")
+    suppress(account, Reasons.STORAGE_MICROSOFT_MANAGED_KEYS)
+    suppress(account, Reasons.STORAGE_NO_QUEUES)
     if props.private and props.trusted_services:
-        suppress(account, "CKV_AZURE_59", "private mode, selected networks: public network access is Enabled only so "
-                 "that the firewall's trusted-services exception applies (Event Grid delivers and dead-letters over the "
-                 "public endpoint with its managed identity; Disabled would refuse it); default action Deny, no IP or "
-                 "subnet rule, and the kit reaches the account through private endpoints (infra/storage.py)")
+        suppress(account, Reasons.STORAGE_SELECTED_NETWORKS)
     if not props.private:
-        public = ("built with private=False (a public-mode environment, tag network=public, or the Terraform state "
-                  "account): reached over the internet with Entra ID only (shared keys off), TLS 1.2 and no anonymous "
-                  "access; private mode closes the network and adds private endpoints")
-        suppress(account, "CKV_AZURE_59", public)
-        suppress(account, "CKV2_AZURE_33", public)
+        suppress(account, Reasons.STORAGE_PUBLIC)
     if props.replication in ("LRS", "ZRS"):
-        suppress(account, "CKV_AZURE_206", f"{props.replication} (no geo-replication) is the caller's choice for "
-                 "reproducible content (dev/staging data, function deployment packages) at lower cost; prod data "
-                 "(data lake, ML storage) and the Terraform state use GZRS")
+        suppress(account, Reasons.STORAGE_NO_GEO_REPLICATION.format(replication=props.replication))
     return account

@@ -16,11 +16,21 @@ Each call adds one key (`//.mlops_kit.suppressions.<check id>`) through cdktf's 
 calls compose without reading earlier ones; suppressing the same check twice keeps the last reason.
 The helper only records: it never decides. Call it where the resource is built, next to the code
 that explains why the finding is by design.
+
+Reasons live in one catalogue, `Reasons` below, and call sites name them:
+
+    suppress(self.vault, Reasons.KEY_VAULT_PUBLIC)        # every check the reason covers
+
+so one reason is written once, even when several checks or resources share it, and the catalogue
+is what docs/checkov-baseline.md is generated from (through the synthesized JSON). The older form
+`suppress(resource, check_id, reason)` with free text still works for call sites not migrated yet.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
+from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the scan imports this module; importing cdktf would start the jsii runtime
@@ -35,19 +45,136 @@ CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 """checkov check ids: CKV_AZURE_33, CKV2_AZURE_21, CKV_MLK_4, ..."""
 
 
-def suppress(resource: TerraformResource, check_id: str, reason: str) -> TerraformResource:
-    """Record that `check_id` is by design for `resource`, and why; returns the resource.
+@dataclass(frozen=True)
+class Reason:
+    """Why the checks in `checks` are by design; `text` is what the scan reports and the baseline lists."""
 
-    The id is checked here (a typo would silently suppress nothing); the reason is validated by the
-    scan, so that a hand-written override in the JSON is held to the same rule.
+    checks: tuple[str, ...]
+    text: str
+
+    def __post_init__(self) -> None:
+        bad = [c for c in self.checks if not CHECK_ID.match(c)]
+        if not self.checks or bad:
+            raise ValueError(f"Reason: {bad or 'no checks'} (check ids look like CKV_AZURE_33 or CKV2_MLK_1)")
+        if len(self.text.strip()) < MIN_REASON_LENGTH:
+            raise ValueError(f"Reason for {self.checks}: a reason says why, in at least {MIN_REASON_LENGTH} characters")
+
+    def format(self, **values: object) -> Reason:
+        """The reason with its `{placeholders}` filled (e.g. the replication a caller chose)."""
+        return replace(self, text=self.text.format(**values))
+
+
+_PUBLIC_STORAGE = (
+    "built with private=False (a public-mode environment, tag network=public, or the Terraform state account): "
+    "reached over the internet with Entra ID only (shared keys off), TLS 1.2 and no anonymous access; private mode "
+    "closes the network and adds private endpoints"
+)
+_STANDARD_ACR = "Standard SKU in public mode: {feature} is Premium-only (private mode uses Premium and enables it)"
+
+
+class Reasons(Enum):
+    """The catalogue: every by-design finding of the migrated constructs, named once."""
+
+    # Key Vault (infra/key_vault.py)
+    KEY_VAULT_PUBLIC = Reason(
+        ("CKV_AZURE_189", "CKV_AZURE_109", "CKV2_AZURE_32"),
+        "public-mode environment (tag network=public): Microsoft-hosted agents reach the vault over the internet; "
+        "Entra ID + RBAC gate every call; private mode closes the firewall and adds a private endpoint",
+    )
+    # Container Registry (infra/container_registry.py)
+    ACR_CONTENT_TRUST = Reason(
+        ("CKV_AZURE_164",),
+        "Docker Content Trust (trust_policy) is deprecated in ACR in favour of Notary Project signatures; images are "
+        "built only by Azure ML's own environment builds (admin user off, Entra ID + RBAC)",
+    )
+    ACR_SINGLE_REGION = Reason(
+        ("CKV_AZURE_165",),
+        "single-region environment: the kit deploys each environment to one region, so there is no other region to "
+        "geo-replicate images to",
+    )
+    ACR_NO_QUARANTINE_SCANNER = Reason(
+        ("CKV_AZURE_166",),
+        "image quarantine (preview) blocks every pushed image until an external scanner releases it; the kit ships "
+        "no such scanner",
+    )
+    ACR_NO_ZONE_REDUNDANCY = Reason(
+        ("CKV_AZURE_233",),
+        "zone redundancy is Premium-only, needs a region with availability zones and is fixed at creation; images "
+        "are rebuildable from the team's repos by their pipelines",
+    )
+    ACR_PUBLIC = Reason(
+        ("CKV_AZURE_139",),
+        "public-mode environment (tag network=public): Azure ML builds and its compute pull over the internet with "
+        "Entra ID + RBAC (admin user and anonymous pull off)",
+    )
+    ACR_STANDARD_RETENTION = Reason(
+        ("CKV_AZURE_167",), _STANDARD_ACR.format(feature="the retention policy for untagged manifests")
+    )
+    ACR_STANDARD_DATA_ENDPOINTS = Reason(("CKV_AZURE_237",), _STANDARD_ACR.format(feature="dedicated data endpoints"))
+    # Data lake (infra/data_lake.py)
+    LAKE_CONTAINER_LOGS = Reason(
+        ("CKV2_AZURE_21",),
+        "blob reads, writes and deletes of the data lake go to Log Analytics through the account's diagnostic "
+        "setting (blobServices/default, category group allLogs); the check only recognises classic Storage "
+        "Analytics (azurerm_log_analytics_storage_insights)",
+    )
+    # Storage accounts (infra/storage.py, secure_storage_account)
+    STORAGE_MICROSOFT_MANAGED_KEYS = Reason(
+        ("CKV2_AZURE_1",),
+        "encrypted at rest with Microsoft-managed keys plus infrastructure (double) encryption; customer-managed "
+        "keys need a per-team key lifecycle (Key Vault key, rotation, account identity access) that the kit does "
+        "not manage yet",
+    )
+    STORAGE_NO_QUEUES = Reason(
+        ("CKV_AZURE_33",),
+        "queue service unused: the kit creates no queues in accounts built by secure_storage_account (blobs/ADLS "
+        "only), so there are no queue requests to log",
+    )
+    STORAGE_SELECTED_NETWORKS = Reason(
+        ("CKV_AZURE_59",),
+        "private mode, selected networks: public network access is Enabled only so that the firewall's "
+        "trusted-services exception applies (Event Grid delivers and dead-letters over the public endpoint with its "
+        "managed identity; Disabled would refuse it); default action Deny, no IP or subnet rule, and the kit "
+        "reaches the account through private endpoints (infra/storage.py)",
+    )
+    STORAGE_PUBLIC = Reason(("CKV_AZURE_59", "CKV2_AZURE_33"), _PUBLIC_STORAGE)
+    STORAGE_NO_GEO_REPLICATION = Reason(  # format(replication=...)
+        ("CKV_AZURE_206",),
+        "{replication} (no geo-replication) is the caller's choice for reproducible content (dev/staging data, "
+        "function deployment packages) at lower cost; prod data (data lake, ML storage) and the Terraform state use "
+        "GZRS",
+    )
+
+    def format(self, **values: object) -> Reason:
+        return self.value.format(**values)
+
+
+def suppress(resource: TerraformResource, what: str | Reason | Reasons, reason: str | None = None) -> TerraformResource:
+    """Record that a finding is by design for `resource`, and why; returns the resource.
+
+    `suppress(resource, Reasons.NAME)` (or a formatted `Reason`) records every check of the
+    catalogue entry; `suppress(resource, check_id, reason)` is the older free-text form. The id is
+    checked here (a typo would silently suppress nothing); the reason is validated by the scan, so
+    that a hand-written override in the JSON is held to the same rule.
     """
-    if not CHECK_ID.match(check_id):
-        raise ValueError(f"suppress: {check_id!r} is not a checkov check id (like CKV_AZURE_33 or CKV2_MLK_1)")
-    resource.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.{check_id}", reason)
+    checks: tuple[str, ...]
+    if isinstance(what, str):
+        if reason is None:
+            raise TypeError("suppress(resource, check_id, reason): the free-text form needs a reason")
+        if not CHECK_ID.match(what):
+            raise ValueError(f"suppress: {what!r} is not a checkov check id (like CKV_AZURE_33 or CKV2_MLK_1)")
+        checks, text = (what,), reason
+    else:
+        if reason is not None:
+            raise TypeError("suppress(resource, Reasons.NAME): the catalogue entry already says why")
+        entry = what.value if isinstance(what, Reasons) else what
+        checks, text = entry.checks, entry.text
+    for check_id in checks:
+        resource.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.{check_id}", text)
     return resource
 
 
-def suppressions_of(resource_json: dict) -> dict[str, object]:
+def suppressions_of(resource_json: dict[str, object]) -> dict[str, object]:
     """The suppressions recorded in one synthesized resource body ({check id: reason as written})."""
     comment = resource_json.get("//")
     if not isinstance(comment, dict):

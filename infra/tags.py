@@ -1,16 +1,21 @@
 """Tagging aspect: team, env, cost-center, network and managed-by on every taggable resource.
 
 An aspect visits every construct after the stack is built, so no construct can forget tags.
-Tags a resource sets itself win over the defaults.
+Tags a resource sets itself (the `tags` interface, infra/interfaces.py) win over the defaults.
+`azapi_resource` bindings take tags too, but have no `tags_input`: `TaggedAzapiResource` is the
+one for ARM types that take tags, so the aspect reaches it like any azurerm resource.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol, cast
 
 import jsii
 from cdktf import IAspect, TerraformResource
 from constructs import IConstruct
+
+from infra.bindings import azapi
 
 MANAGED_BY = "mlops-kit"
 
@@ -23,6 +28,36 @@ def standard_tags(
     return tags | ({"network": network} if network else {})
 
 
+class Taggable(Protocol):
+    """A resource with tags (azurerm resources, `TaggedAzapiResource`): what the aspect and the interface set."""
+
+    @property
+    def tags_input(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def tags(self) -> Mapping[str, str] | None: ...
+
+    @tags.setter
+    def tags(self, value: Mapping[str, str]) -> None: ...
+
+
+class TaggedAzapiResource(azapi.AzapiResource):
+    """An `azapi_resource` whose ARM type takes tags: the tagging aspect reaches it."""
+
+    @property
+    def tags_input(self) -> Mapping[str, str] | None:
+        tags: Mapping[str, str] | None = self._tf_arguments.get("tags")
+        return tags
+
+    @property
+    def tags(self) -> Mapping[str, str] | None:
+        return self.tags_input
+
+    @tags.setter
+    def tags(self, value: Mapping[str, str]) -> None:
+        self._tf_arguments["tags"] = dict(value)
+
+
 @jsii.implements(IAspect)
 class TaggingAspect:
     def __init__(self, tags: Mapping[str, str]):
@@ -31,5 +66,5 @@ class TaggingAspect:
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, TerraformResource) or not hasattr(type(node), "tags_input"):
             return
-        own = node.tags_input
-        node.tags = {**self.tags, **(own or {})}
+        taggable = cast(Taggable, node)
+        taggable.tags = {**self.tags, **(taggable.tags_input or {})}

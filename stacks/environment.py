@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from infra import azurerm as az
 from infra.bindings.azapi import AzapiProvider
-from infra.config import Org, Team
+from infra.config import EnvName, Org, Team
 from infra.container_registry import ContainerRegistryProps, TeamContainerRegistry
 from infra.data_lake import DataLake, DataLakeProps
 from infra.identity import (
@@ -18,7 +20,7 @@ from infra.identity import (
     TeamAccess,
     TeamAccessProps,
 )
-from infra.interfaces import PrivateLink
+from infra.interfaces import Diagnostics, Interfaces, Lock, PrivateLink
 from infra.key_vault import KeyVaultProps, TeamKeyVault
 from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
 from infra.model_registry import RegistryAccess, registry_access_props, registry_ref
@@ -43,7 +45,7 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, org: Org, team: Team, env: str):
         super().__init__(scope, name)
         self._org, self._team, self._env = org, team, env
-        self._cfg = team.environments[env]
+        self._cfg = team.environments[cast(EnvName, env)]  # env: str until Team.env_names is typed
         self._names = org.namer(team, env)
         self._profile = environment_profile(org, team, env)
         use_backend(self, name, org.platform)
@@ -57,7 +59,7 @@ class EnvironmentStack(TerraformStack):
         self._link = self._private_network()
         monitoring = self._monitoring()
         vault = self._key_vault(monitoring)
-        registry = self._container_registry()
+        registry = self._container_registry(monitoring)
         lake = self._data_lake(monitoring)
         ml = self._ml_workspace(monitoring, vault, registry, lake)
         pipeline = self._pipeline_identity()
@@ -91,6 +93,16 @@ class EnvironmentStack(TerraformStack):
             ),
         ).link
 
+    def _interfaces(self, monitoring: Monitoring, *, data: bool) -> Interfaces:
+        """What the profile gives a construct: diagnostics to the environment's Log Analytics, its network
+        placement (private endpoints in private mode) and, for a construct that holds `data`, a delete lock
+        where the profile locks data (prod)."""
+        return Interfaces(
+            lock=Lock() if data and self._profile.lock else None,
+            diagnostics=Diagnostics(monitoring.log_analytics.id),
+            private_endpoints=self._link,
+        )
+
     def _monitoring(self) -> Monitoring:
         return Monitoring(
             self,
@@ -114,14 +126,11 @@ class EnvironmentStack(TerraformStack):
                 resource_group_name=self._rg.name,
                 location=p.location,
                 tenant_id=self._org.platform.tenant_id,
-                private=p.private,
-                lock=p.lock,
-                log_analytics_workspace_id=monitoring.log_analytics.id,
-                private_link=self._link,
+                interfaces=self._interfaces(monitoring, data=True),
             ),
         ).vault
 
-    def _container_registry(self) -> az.ContainerRegistry:
+    def _container_registry(self, monitoring: Monitoring) -> az.ContainerRegistry:
         return TeamContainerRegistry(
             self,
             "container_registry",
@@ -129,8 +138,8 @@ class EnvironmentStack(TerraformStack):
                 name=self._names.name("container_registry"),
                 resource_group_name=self._rg.name,
                 location=self._profile.location,
-                private=self._profile.private,
-                private_link=self._link,
+                # The images prod's deployments run: locked with the environment's data (profile.lock).
+                interfaces=self._interfaces(monitoring, data=True),
             ),
         ).registry
 
@@ -144,12 +153,9 @@ class EnvironmentStack(TerraformStack):
                 resource_group_name=self._rg.name,
                 location=p.location,
                 filesystems=self._team.data_lake.filesystems,
-                private=p.private,
-                lock=p.lock,
-                log_analytics_workspace_id=monitoring.log_analytics.id,
+                interfaces=self._interfaces(monitoring, data=True),
                 soft_delete_days=p.data_soft_delete_days,
                 replication=p.data_replication,
-                private_link=self._link,
             ),
         )
 
@@ -169,8 +175,7 @@ class EnvironmentStack(TerraformStack):
                 application_insights_id=monitoring.app_insights.id,
                 key_vault_id=vault.id,
                 container_registry_id=registry.id,
-                log_analytics_workspace_id=monitoring.log_analytics.id,
-                private=p.private,
+                interfaces=self._interfaces(monitoring, data=False),  # MlWorkspace takes no lock (its SUPPORTS)
                 isolation_mode=p.isolation_mode,
                 high_business_impact=p.high_business_impact,
                 vm_size=compute.vm_size,
@@ -178,7 +183,6 @@ class EnvironmentStack(TerraformStack):
                 max_nodes=compute.max_nodes,
                 idle_seconds_before_scale_down=compute.idle_seconds_before_scale_down,
                 compute_subnet_id=p.placement.compute_subnet_id if p.placement else None,
-                private_link=self._link,
                 storage_replication=p.data_replication,
                 # Managed network outbound rules: the lake, the team registry, package feeds.
                 data_lake_id=lake.account.id,

@@ -14,6 +14,7 @@ from constructs import Construct
 from infra import azurerm as az
 from infra.bindings.azapi import AzapiProvider
 from infra.config import Org, Team
+from infra.interfaces import Interfaces, Lock
 from infra.model_registry import SHARED_ENV, ModelRegistry, ModelRegistryProps, registry_ref
 from infra.profile import environment_profile
 from infra.tags import standard_tags
@@ -50,8 +51,8 @@ class SharedStack(TerraformStack):
                 resource_group_id=rg.id,
                 location=ref.location,
                 public_network_access=not ref.private,
-                lock=environment_profile(org, team, ref.host_env).lock,  # the host environment's data lock
-                tags=shared_tags(org, team),
+                # The host environment's data lock; tags come from the stack's aspect (shared_tags).
+                interfaces=Interfaces(lock=Lock() if environment_profile(org, team, ref.host_env).lock else None),
                 reader_role_name=ref.reader_role_name,
                 reader_role_uuid=ref.reader_role_uuid,
                 regions=ref.regions,  # every environment's region: workspaces use assets only where replicated
