@@ -39,13 +39,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf import ITerraformDependable
 from constructs import Construct
 
 from infra import azurerm as az
 from infra.bindings.azapi import AzapiResource, AzapiResourceAction, AzapiResourceIdentity, AzapiUpdateResource
-from infra.interfaces import PrivateLink, private_endpoint, role
+from infra.event_flow import CodePackage, FunctionNetwork, ResourceGroupRef, TriggerNames
+from infra.interfaces import private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import METADATA_KEY, SUPPRESSIONS_KEY, suppress
 
@@ -61,6 +63,9 @@ PYTHON_VERSION = "3.11"
 MIN_INSTANCES, MAX_INSTANCES = 40, 1000
 DEFAULT_MAX_INSTANCES = 40
 INSTANCE_MEMORY_MB = 2048
+_PUBLIC_PACKAGES = ("code packages only (the trigger function's zip, rebuilt at every synth; no data, no secret): "
+                    "the deploying runner uploads over the public endpoint with Entra ID (shared keys off, no "
+                    "anonymous access, TLS 1.2); in private mode the app reads it through a private endpoint")
 
 
 def check_instance_count(value: int) -> int:
@@ -71,31 +76,25 @@ def check_instance_count(value: int) -> int:
 
 @dataclass(frozen=True)
 class FlexFunctionAppProps:
-    name: str
-    resource_group_id: str
-    resource_group_name: str
-    location: str
+    resource_group: ResourceGroupRef
+    names: TriggerNames  # function_app (the site), package_storage
     plan_id: str
     identity_id: str  # user-assigned identity: runs the app and reads/writes its deployment container
     identity_principal_id: str
-    package_storage_name: str
     app_settings: Mapping[str, str]  # identity-based settings only (the caller's tests check)
     tags: Mapping[str, str]
-    private: bool
-    subnet_id: str | None = None  # outbound VNet integration (private mode)
-    private_link: PrivateLink | None = None
-    package_path: str | None = None  # Terraform path of the zip (a TerraformAsset); None: no code
-    package_hash: str | None = None  # content hash of the zip, part of the blob name
+    network: FunctionNetwork | None = None  # None: public; else outbound VNet integration + private endpoints
+    package: CodePackage | None = None  # None: no code is deployed
     maximum_instance_count: int = DEFAULT_MAX_INSTANCES
     depends_on: Sequence[ITerraformDependable] = ()  # grants and queues the host needs at start
     upload_after: Sequence[ITerraformDependable] = ()  # slow resources the package upload waits for
 
 
-def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict:
+def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict[str, Any]:
     """The `Microsoft.Web/sites` body: Flex config, HTTPS and TLS 1.2, the given settings, nothing else."""
-    network = {"publicNetworkAccess": "Disabled", "virtualNetworkSubnetId": p.subnet_id} if p.private else {
-        "publicNetworkAccess": "Enabled"
-    }
+    network: dict[str, Any] = {"publicNetworkAccess": "Enabled"}
+    if p.network is not None:
+        network = {"publicNetworkAccess": "Disabled", "virtualNetworkSubnetId": p.network.function_subnet_id}
     return {
         "kind": "functionapp,linux",
         "properties": {
@@ -135,60 +134,20 @@ def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict:
 class FlexFunctionApp(Construct):
     def __init__(self, scope: Construct, id_: str, props: FlexFunctionAppProps):
         super().__init__(scope, id_)
-        p = props
-        # ---------------------------------------------------------------- deployment storage
-        self.package_storage = secure_storage_account(
-            self,
-            "package_storage",
-            SecureStorageProps(
-                name=p.package_storage_name, resource_group_name=p.resource_group_name, location=p.location,
-                private=False,
-            ),
-        )
-        public = ("code packages only (the trigger function's zip, rebuilt at every synth; no data, no secret): "
-                  "the deploying runner uploads over the public endpoint with Entra ID (shared keys off, no anonymous "
-                  "access, TLS 1.2); in private mode the app reads it through a private endpoint")
-        suppress(self.package_storage, "CKV_AZURE_59", public)
-        if p.private_link:
-            # The account gets a private endpoint below, so CKV2_AZURE_33 passes: drop the public-mode
-            # suppression secure_storage_account recorded (None deletes an override key in cdktf).
-            self.package_storage.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.CKV2_AZURE_33", None)
-        else:
-            suppress(self.package_storage, "CKV2_AZURE_33", public)
-        suppress(self.package_storage, "CKV_MLK_6", "holds only the code package, rebuilt from the kit's "
-                 "functions/ folder at every synth: a destroy loses nothing the next apply does not recreate")
-        self.deployment_container = az.StorageContainer(
-            self, "deployment_container", name=DEPLOYMENT_CONTAINER, storage_account_id=self.package_storage.id,
-            container_access_type="private",
-        )
-        suppress(self.deployment_container, "CKV2_AZURE_21", "code packages only; writes are the deployer's upload "
-                 "and the platform's One Deploy, both recorded in the Activity log and the app's deployment history")
-        container_url = f"{self.package_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}"
-        # The platform reads and writes the deployment container with the app's identity (functionAppConfig).
-        self.deployment_grant = role(
-            self, "deployment_storage", scope_id=self.deployment_container.id,
-            role_name="Storage Blob Data Contributor", principal_id=p.identity_principal_id,
-            principal_type="ServicePrincipal", description="trigger function: its deployment container",
-        )
-        if p.private_link:
-            private_endpoint(
-                self, "package_blob_endpoint", link=p.private_link, name=f"pep-{p.package_storage_name}-blob",
-                resource_id=self.package_storage.id, subresource="blob",
-            )
-
-        # ---------------------------------------------------------------- the site
+        self.props = props
+        container_url = self._deployment_storage()
         self.site = AzapiResource(
             self,
             "site",
             type=SITE_TYPE,
-            name=p.name,
-            parent_id=p.resource_group_id,
-            location=p.location,
-            identity=AzapiResourceIdentity(type="UserAssigned", identity_ids=[p.identity_id]),
-            body=site_body(p, container_url),
-            tags=dict(p.tags),
+            name=props.names.function_app,
+            parent_id=props.resource_group.id,
+            location=props.resource_group.location,
+            identity=AzapiResourceIdentity(type="UserAssigned", identity_ids=[props.identity_id]),
+            body=site_body(props, container_url),
+            tags=dict(props.tags),
             # The host starts with the app: its storage roles and queues must exist first.
-            depends_on=[self.deployment_grant, *p.depends_on],
+            depends_on=[self.deployment_grant, *props.depends_on],
         )
         self.publishing = [
             AzapiUpdateResource(
@@ -198,15 +157,55 @@ class FlexFunctionApp(Construct):
             )
             for kind in ("scm", "ftp")
         ]
-
-        # ---------------------------------------------------------------- code (same apply)
         self.package_blob: az.StorageBlob | None = None
         self.deploy: AzapiResourceAction | None = None
-        if p.package_path is None:
-            return
-        if not p.package_hash:
-            raise ValueError("package_hash: required with package_path (it names the blob, so a new package redeploys)")
-        blob_name = f"source/{p.package_hash}/{PACKAGE_FILE}"
+        if props.package is not None:
+            self.package_blob, self.deploy = self._deploy_code(props.package, container_url)
+
+    def _deployment_storage(self) -> str:
+        """The code-only account and its container, the app's data role on it; returns the container URL."""
+        p = self.props
+        self.package_storage = secure_storage_account(
+            self,
+            "package_storage",
+            SecureStorageProps(
+                name=p.names.package_storage, resource_group_name=p.resource_group.name,
+                location=p.resource_group.location, private=False,
+            ),
+        )
+        suppress(self.package_storage, "CKV_AZURE_59", _PUBLIC_PACKAGES)
+        if p.network is not None:
+            # The account gets a private endpoint below, so CKV2_AZURE_33 passes: drop the public-mode
+            # suppression secure_storage_account recorded (None deletes an override key in cdktf).
+            self.package_storage.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.CKV2_AZURE_33", None)
+        else:
+            suppress(self.package_storage, "CKV2_AZURE_33", _PUBLIC_PACKAGES)
+        suppress(self.package_storage, "CKV_MLK_6", "holds only the code package, rebuilt from the kit's "
+                 "functions/ folder at every synth: a destroy loses nothing the next apply does not recreate")
+        self.deployment_container = az.StorageContainer(
+            self, "deployment_container", name=DEPLOYMENT_CONTAINER, storage_account_id=self.package_storage.id,
+            container_access_type="private",
+        )
+        suppress(self.deployment_container, "CKV2_AZURE_21", "code packages only; writes are the deployer's upload "
+                 "and the platform's One Deploy, both recorded in the Activity log and the app's deployment history")
+        # The platform reads and writes the deployment container with the app's identity (functionAppConfig).
+        self.deployment_grant = role(
+            self, "deployment_storage", scope_id=self.deployment_container.id,
+            role_name="Storage Blob Data Contributor", principal_id=p.identity_principal_id,
+            principal_type="ServicePrincipal", description="trigger function: its deployment container",
+        )
+        if p.network is not None:
+            private_endpoint(
+                self, "package_blob_endpoint", link=p.network.link, name=f"pep-{p.names.package_storage}-blob",
+                resource_id=self.package_storage.id, subresource="blob",
+            )
+        return f"{self.package_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}"
+
+    def _deploy_code(self, package: CodePackage, container_url: str) -> tuple[az.StorageBlob, AzapiResourceAction]:
+        """Upload the zip into the deployment container, then One Deploy it through Resource Manager."""
+        if not package.content_hash:
+            raise ValueError("package.content_hash: required (it names the blob, so a new package redeploys)")
+        blob_name = f"source/{package.content_hash}/{PACKAGE_FILE}"
         # The deployer writes the package with Entra ID: a data role on this one container. It is
         # created with the account; the upload waits for the site and `upload_after`, which gives
         # the new role minutes to propagate (Azure RBAC is eventually consistent).
@@ -216,18 +215,19 @@ class FlexFunctionApp(Construct):
             role_definition_name="Storage Blob Data Contributor", principal_id=client.object_id,
             description="mlops-kit: the deploying identity uploads the function package (Entra ID auth)",
         )
-        self.package_blob = az.StorageBlob(
+        blob = az.StorageBlob(
             self, "package", name=blob_name, storage_account_name=self.package_storage.name,
-            storage_container_name=self.deployment_container.name, type="Block", source=p.package_path,
+            storage_container_name=self.deployment_container.name, type="Block", source=package.path,
             content_type="application/zip",
-            depends_on=[deployer_grant, self.site, *p.upload_after],
+            depends_on=[deployer_grant, self.site, *self.props.upload_after],
         )
-        self.deploy = AzapiResourceAction(
+        deploy = AzapiResourceAction(
             self,
             "onedeploy",
             type=EXTENSION_TYPE,
             resource_id=f"{self.site.id}/extensions/onedeploy",
             method="PUT",
             body={"properties": {"packageUri": f"{container_url}/{blob_name}", "remoteBuild": False}},
-            depends_on=[self.package_blob, self.deployment_grant, *self.publishing],
+            depends_on=[blob, self.deployment_grant, *self.publishing],
         )
+        return blob, deploy

@@ -14,9 +14,10 @@
 The function app runs on Flex Consumption (infra/function_app.py: the site through azapi, its code
 deployed in the same apply) with a user-assigned identity (the Azure DevOps stack finds it by name
 and entitles it in the organization). It reaches its storage by identity (shared keys are off), and
-its app settings are exactly the settings the function reads
-(functions/pipeline_trigger/trigger_core/settings.py) plus the host's identity-based settings: no
-key, SAS, connection string with a secret.
+its app settings are exactly the settings the function reads, named by the function's own contract
+(functions/pipeline_trigger/trigger_core/contract.py, `DeployedSettings`), plus the host's
+identity-based settings: no key, SAS, connection string with a secret. Props come in the small
+groups of infra/event_flow.py; `network` (None: public) decides everything private mode changes.
 """
 
 from __future__ import annotations
@@ -25,28 +26,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from constructs import Construct
+from trigger_core.contract import EVENT_QUEUE_CONNECTION, POISON_QUEUE_SUFFIX, DeployedSettings
 
 from infra import azurerm as az
-from infra.event_grid import (  # noqa: F401  (re-exported: the tests and docs name them here)
-    BLOB_CREATED,
-    COMMITTED_WRITE_APIS,
-    MODEL_REGISTERED,
-    QUEUE_MESSAGE_TTL_SECONDS,
-    EventGrid,
-    EventGridProps,
+from infra.event_flow import (
+    CodePackage,
+    DeliveryPolicy,
+    DevopsTarget,
+    EventSources,
+    FunctionNetwork,
+    ResourceGroupRef,
+    Telemetry,
+    TriggerNames,
 )
+from infra.event_grid import EventGrid, EventGridProps, QueueTarget
 from infra.function_app import DEFAULT_MAX_INSTANCES, FlexFunctionApp, FlexFunctionAppProps
-from infra.interfaces import PrivateLink, diagnostics, private_endpoint, role
+from infra.interfaces import diagnostics, private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import suppress
 
 FUNCTION_NAME = "pipeline_trigger"
 IDEMPOTENCY_CONTAINER = "trigger-idempotency"
-# The queue contract with functions/pipeline_trigger (function_app.py: `%EVENT_QUEUE_NAME%`,
-# connection "EventQueue", poison queue `%EVENT_QUEUE_NAME%-poison`).
+# The queue Event Grid delivers to; the function learns its name from EVENT_QUEUE_NAME and reads it
+# through the connection EVENT_QUEUE_CONNECTION; the host poisons into `<queue>-poison` (contract.py).
 EVENT_QUEUE = "pipeline-events"
-POISON_QUEUE = f"{EVENT_QUEUE}-poison"
-EVENT_QUEUE_CONNECTION = "EventQueue"
+POISON_QUEUE = f"{EVENT_QUEUE}{POISON_QUEUE_SUFFIX}"
 # A queued event expires after QUEUE_MESSAGE_TTL_SECONDS (7 days); claims are kept as long, so a
 # message never outlives the claim its first processing wrote, and a lifecycle rule deletes them.
 CLAIM_RETENTION_DAYS = 7
@@ -58,52 +62,19 @@ APPINSIGHTS_AUTH_SETTING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
 # Address of the app when it was `azurerm_function_app_flex_consumption` (construct triggers/function_app):
 # docs/event-flow.md, "Upgrading", moves it to the azapi site.
 LEGACY_SITE_ADDRESS = "triggers_function_app_7F7BB144"
+__all__ = ["EVENT_QUEUE_CONNECTION", "PipelineTriggers", "PipelineTriggersProps", "function_settings", "host_settings"]
 
 
 @dataclass(frozen=True)
 class PipelineTriggersProps:
-    resource_group_name: str
-    resource_group_id: str
-    location: str
-    # names (infra/naming.py)
-    function_app_name: str
-    plan_name: str
-    storage_name: str
-    package_storage_name: str
-    identity_name: str
-    lake_topic_name: str
-    ml_topic_name: str
-    # event sources
-    data_lake_id: str
-    workspace_id: str
-    training_filesystem: str
-    training_prefix: str
-    marker_suffix: str
-    model_name: str  # the name model-ci/training register (`<team>-model`): only its events start a release
-    # delivery
-    max_delivery_attempts: int
-    event_ttl_minutes: int
-    dead_letter_container_name: str
-    dead_letter_container_id: str  # ARM id of the container (role scope)
-    # Azure DevOps
-    environment_name: str  # the kit environment this function serves (passed to both pipelines)
-    devops_org_url: str
-    devops_project: str
-    training_pipeline_name: str
-    release_pipeline_name: str
-    pipeline_folder: str
-    # monitoring
-    app_insights_connection_string: str
-    app_insights_id: str
-    app_insights_local_auth_disabled: bool
-    log_analytics_workspace_id: str
-    # network
-    private: bool
-    private_link: PrivateLink | None = None
-    function_subnet_id: str | None = None  # outbound VNet integration (required in private mode)
-    # The code package (a zip; the stack makes it a TerraformAsset) and its content hash. None: no code.
-    package_path: str | None = None
-    package_hash: str | None = None
+    resource_group: ResourceGroupRef
+    names: TriggerNames
+    sources: EventSources
+    delivery: DeliveryPolicy
+    devops: DevopsTarget
+    telemetry: Telemetry
+    network: FunctionNetwork | None = None  # None: public mode
+    package: CodePackage | None = None  # None: the app is created without code
     maximum_instance_count: int = DEFAULT_MAX_INSTANCES
     tags: Mapping[str, str] = field(default_factory=dict)  # azapi resources are not reached by the tagging aspect
 
@@ -111,22 +82,62 @@ class PipelineTriggersProps:
 class PipelineTriggers(Construct):
     def __init__(self, scope: Construct, id_: str, props: PipelineTriggersProps):
         super().__init__(scope, id_)
-        p = props
-        law = p.log_analytics_workspace_id
-
-        # ------------------------------------------------------------ identity and storage
+        self.props = p = props
         self.identity = az.UserAssignedIdentity(
-            self, "identity", name=p.identity_name, resource_group_name=p.resource_group_name, location=p.location
+            self, "identity", name=p.names.identity, resource_group_name=p.resource_group.name,
+            location=p.resource_group.location,
         )
+        self._storage()
+        grants = self._grants()
+        # Event Grid needs only the queue.
+        self.events = EventGrid(
+            self,
+            EventGridProps(
+                resource_group=p.resource_group, names=p.names, sources=p.sources, delivery=p.delivery,
+                queue=QueueTarget(account_id=self.storage.id, name=self.event_queue.name, id=self.event_queue.id),
+                log_analytics_workspace_id=p.telemetry.log_analytics_workspace_id,
+            ),
+        )
+        self.lake_topic, self.ml_topic = self.events.lake_topic, self.events.ml_topic
+        self.training_subscription = self.events.training_subscription
+        self.model_subscription = self.events.model_subscription
+        self.plan = self._plan()
+        client_id = self.identity.client_id
+        self.function_settings = function_settings(
+            p, client_id, self.storage.primary_blob_endpoint, self.storage.primary_queue_endpoint
+        )
+        self.app_settings = {**self.function_settings, **host_settings(p.telemetry, self.storage.name, client_id)}
+        self.function_app = FlexFunctionApp(
+            self,
+            "function_app",
+            FlexFunctionAppProps(
+                resource_group=p.resource_group, names=p.names, plan_id=self.plan.id, identity_id=self.identity.id,
+                identity_principal_id=self.identity.principal_id, app_settings=self.app_settings, tags=p.tags,
+                network=p.network, package=p.package, maximum_instance_count=p.maximum_instance_count,
+                depends_on=[*grants, self.event_queue, self.poison_queue],
+                # The topics come after the workspace and the lake (their sources), minutes into the
+                # apply: uploading after them leaves the deployer's new data role time to propagate.
+                upload_after=[self.lake_topic, self.ml_topic],
+            ),
+        )
+        self.site = self.function_app.site
+        self._diagnostics()
+        if p.network is not None:
+            self._storage_endpoints(p.network)
+
+    def _storage(self) -> None:
+        """The function's own account: host state, the event and poison queues, the claims (and their cleanup)."""
+        p = self.props
         # Private mode: selected networks (default Deny, AzureServices bypass), so that Event Grid,
         # a trusted service with a managed identity, can write to the queue; the app itself goes
-        # through the private endpoints below (infra/storage.py, `trusted_services`).
+        # through the private endpoints (`_storage_endpoints`; infra/storage.py, `trusted_services`).
+        private = p.network is not None
         self.storage = secure_storage_account(
             self,
             "storage",
             SecureStorageProps(
-                name=p.storage_name, resource_group_name=p.resource_group_name, location=p.location, private=p.private,
-                trusted_services=p.private,
+                name=p.names.storage, resource_group_name=p.resource_group.name, location=p.resource_group.location,
+                private=private, trusted_services=private,
             ),
         )
         self.idempotency_container = az.StorageContainer(
@@ -151,6 +162,9 @@ class PipelineTriggers(Construct):
                 ),
             )],
         )
+        self._storage_suppressions()
+
+    def _storage_suppressions(self) -> None:
         suppress(self.storage, "CKV_MLK_6", "holds no data worth keeping: the Functions host's locks and keys, "
                  "event claims that only matter while an event can be redelivered, and queued events that Event "
                  "Grid's dead-letter and replay cover; a destroy loses nothing the kit cannot recreate")
@@ -161,7 +175,8 @@ class PipelineTriggers(Construct):
                  "go to Log Analytics through the account's diagnostic setting (blobServices/default, category group "
                  "allLogs); the check only recognises classic Storage Analytics")
 
-        # ------------------------------------------------------------ roles of the function identity
+    def _grants(self) -> list[az.RoleAssignment]:
+        """The function identity's data roles on its own storage (and on App Insights when local auth is off)."""
         uai = self.identity.principal_id
 
         def grant(key: str, scope_id: str, role_name: str, what: str) -> az.RoleAssignment:
@@ -182,59 +197,27 @@ class PipelineTriggers(Construct):
             # (and may create it if missing); replay reads and deletes them.
             grant("function_poison_queue", self.poison_queue.id, "Storage Queue Data Contributor", "poison queue"),
         ]
-        if p.app_insights_local_auth_disabled:
-            grants.append(grant("function_telemetry", p.app_insights_id, "Monitoring Metrics Publisher", "telemetry"))
+        telemetry = self.props.telemetry
+        if telemetry.app_insights_local_auth_disabled:
+            grants.append(grant("function_telemetry", telemetry.app_insights_id, "Monitoring Metrics Publisher",
+                                "telemetry"))
+        return grants
 
-        # ------------------------------------------------------------ Event Grid (needs only the queue)
-        self.events = EventGrid(
-            self,
-            EventGridProps(
-                resource_group_name=p.resource_group_name, location=p.location, lake_topic_name=p.lake_topic_name,
-                ml_topic_name=p.ml_topic_name, data_lake_id=p.data_lake_id, workspace_id=p.workspace_id,
-                training_filesystem=p.training_filesystem, training_prefix=p.training_prefix,
-                marker_suffix=p.marker_suffix, model_name=p.model_name,
-                max_delivery_attempts=p.max_delivery_attempts, event_ttl_minutes=p.event_ttl_minutes,
-                dead_letter_container_name=p.dead_letter_container_name,
-                dead_letter_container_id=p.dead_letter_container_id, queue_account_id=self.storage.id,
-                queue_name=self.event_queue.name, queue_id=self.event_queue.id, log_analytics_workspace_id=law,
-            ),
+    def _plan(self) -> az.ServicePlan:
+        p = self.props
+        plan = az.ServicePlan(
+            self, "plan", name=p.names.plan, resource_group_name=p.resource_group.name,
+            location=p.resource_group.location, os_type="Linux", sku_name="FC1",
         )
-        self.lake_topic, self.ml_topic = self.events.lake_topic, self.events.ml_topic
-        self.training_subscription = self.events.training_subscription
-        self.model_subscription = self.events.model_subscription
-
-        # ------------------------------------------------------------ the function app
-        self.plan = az.ServicePlan(
-            self, "plan", name=p.plan_name, resource_group_name=p.resource_group_name, location=p.location,
-            os_type="Linux", sku_name="FC1",
-        )
-        suppress(self.plan, "CKV_AZURE_212", "Flex Consumption (FC1): the platform allocates instances per execution "
+        suppress(plan, "CKV_AZURE_212", "Flex Consumption (FC1): the platform allocates instances per execution "
                  "and scales from zero, so a plan worker count does not apply; queued events wait for an instance")
-        suppress(self.plan, "CKV_AZURE_225", "Flex Consumption (FC1): zone_balancing_enabled is an App Service plan "
+        suppress(plan, "CKV_AZURE_225", "Flex Consumption (FC1): zone_balancing_enabled is an App Service plan "
                  "setting for dedicated workers; an event whose processing is lost stays in the queue and is "
                  "delivered again, never dropped")
-        self.function_settings = function_settings(
-            p, self.identity.client_id, self.storage.primary_blob_endpoint, self.storage.primary_queue_endpoint
-        )
-        self.app_settings = {**self.function_settings, **host_settings(p, self.storage.name, self.identity.client_id)}
-        self.function_app = FlexFunctionApp(
-            self,
-            "function_app",
-            FlexFunctionAppProps(
-                name=p.function_app_name, resource_group_id=p.resource_group_id,
-                resource_group_name=p.resource_group_name, location=p.location, plan_id=self.plan.id,
-                identity_id=self.identity.id, identity_principal_id=uai, package_storage_name=p.package_storage_name,
-                app_settings=self.app_settings, tags=p.tags, private=p.private,
-                subnet_id=p.function_subnet_id if p.private else None, private_link=p.private_link,
-                package_path=p.package_path, package_hash=p.package_hash,
-                maximum_instance_count=p.maximum_instance_count,
-                depends_on=[*grants, self.event_queue, self.poison_queue],
-                # The topics come after the workspace and the lake (their sources), minutes into the
-                # apply: uploading after them leaves the deployer's new data role time to propagate.
-                upload_after=[self.lake_topic, self.ml_topic],
-            ),
-        )
-        self.site = self.function_app.site
+        return plan
+
+    def _diagnostics(self) -> None:
+        law = self.props.telemetry.log_analytics_workspace_id
         diagnostics(self, "function_diagnostics", target_resource_id=self.site.id, log_analytics_workspace_id=law)
         for service in ("blob", "queue"):
             diagnostics(
@@ -242,42 +225,40 @@ class PipelineTriggers(Construct):
                 target_resource_id=f"{self.storage.id}/{service}Services/default",
                 log_analytics_workspace_id=law, metric_category="Transaction",
             )
-        if p.private_link:
-            # Outbound only: the app reaches its storage through these; nothing reaches the app.
-            for service in ("blob", "queue"):
-                private_endpoint(
-                    self, f"storage_{service}_endpoint", link=p.private_link, name=f"pep-{p.storage_name}-{service}",
-                    resource_id=self.storage.id, subresource=service,
-                )
+
+    def _storage_endpoints(self, network: FunctionNetwork) -> None:
+        # Outbound only: the app reaches its storage through these; nothing reaches the app.
+        for service in ("blob", "queue"):
+            private_endpoint(
+                self, f"storage_{service}_endpoint", link=network.link, name=f"pep-{self.props.names.storage}-{service}",
+                resource_id=self.storage.id, subresource=service,
+            )
 
 
 def function_settings(
     p: PipelineTriggersProps, client_id: str, blob_endpoint: str, queue_endpoint: str
-) -> Mapping[str, str]:
-    """The settings functions/pipeline_trigger reads (its REQUIRED_SETTINGS plus the optional ones the kit sets)."""
-    return {
-        "AZDO_ORG_URL": p.devops_org_url.rstrip("/"),
-        "AZDO_PROJECT": p.devops_project,
-        "TRAINING_PIPELINE_NAME": p.training_pipeline_name,
-        "RELEASE_PIPELINE_NAME": p.release_pipeline_name,
-        "PIPELINE_FOLDER": p.pipeline_folder,
-        "AZURE_CLIENT_ID": client_id,
-        "IDEMPOTENCY_ACCOUNT_URL": blob_endpoint,
-        "IDEMPOTENCY_CONTAINER": IDEMPOTENCY_CONTAINER,
-        "TRAINING_FILESYSTEM": p.training_filesystem,
-        "TRAINING_PATH_PREFIX": p.training_prefix,
-        "MARKER_SUFFIX": p.marker_suffix,
-        "ENVIRONMENT_NAME": p.environment_name,
-        "MODEL_NAME": p.model_name,
-        # The queue trigger's identity-based connection "EventQueue" (read by the Functions host).
-        "EVENT_QUEUE_NAME": EVENT_QUEUE,
-        f"{EVENT_QUEUE_CONNECTION}__queueServiceUri": queue_endpoint,
-        f"{EVENT_QUEUE_CONNECTION}__credential": "managedidentity",
-        f"{EVENT_QUEUE_CONNECTION}__clientId": client_id,
-    }
+) -> dict[str, str]:
+    """The settings functions/pipeline_trigger reads, named by its contract (trigger_core.contract)."""
+    return DeployedSettings(
+        azdo_org_url=p.devops.org_url.rstrip("/"),
+        azdo_project=p.devops.project,
+        training_pipeline_name=p.devops.training_pipeline,
+        release_pipeline_name=p.devops.release_pipeline,
+        pipeline_folder=p.devops.pipeline_folder,
+        client_id=client_id,
+        idempotency_account_url=blob_endpoint,
+        idempotency_container=IDEMPOTENCY_CONTAINER,
+        training_filesystem=p.sources.training_filesystem,
+        training_path_prefix=p.sources.training_prefix,
+        marker_suffix=p.sources.marker_suffix,
+        environment_name=p.devops.environment_name,
+        model_name=p.sources.model_name,
+        event_queue_name=EVENT_QUEUE,
+        event_queue_service_uri=queue_endpoint,
+    ).app_settings()
 
 
-def host_settings(p: PipelineTriggersProps, storage_name: str, client_id: str) -> dict[str, str]:
+def host_settings(telemetry: Telemetry, storage_name: str, client_id: str) -> dict[str, str]:
     """The Functions host's own settings: storage by identity, telemetry (Entra auth when local auth is off)."""
     settings = {
         "AzureWebJobsStorage__accountName": storage_name,
@@ -285,8 +266,8 @@ def host_settings(p: PipelineTriggersProps, storage_name: str, client_id: str) -
         "AzureWebJobsStorage__clientId": client_id,
         # Ingestion endpoint and instrumentation key: an identifier, "not considered a security token or
         # key" (Application Insights docs, "Connection strings"); with local auth off, ingestion needs Entra.
-        APPINSIGHTS_SETTING: p.app_insights_connection_string,
+        APPINSIGHTS_SETTING: telemetry.app_insights_connection_string,
     }
-    if p.app_insights_local_auth_disabled:
+    if telemetry.app_insights_local_auth_disabled:
         settings[APPINSIGHTS_AUTH_SETTING] = f"ClientId={client_id};Authorization=AAD"
     return settings

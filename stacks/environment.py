@@ -12,6 +12,16 @@ from infra.bindings.azapi import AzapiProvider
 from infra.config import EnvName, Org, Team
 from infra.container_registry import ContainerRegistryProps, TeamContainerRegistry
 from infra.data_lake import DataLake, DataLakeProps
+from infra.event_flow import (
+    CodePackage,
+    DeliveryPolicy,
+    DevopsTarget,
+    EventSources,
+    FunctionNetwork,
+    ResourceGroupRef,
+    Telemetry,
+    TriggerNames,
+)
 from infra.identity import (
     LiveModelReader,
     LiveModelReaderProps,
@@ -259,54 +269,50 @@ class EnvironmentStack(TerraformStack):
     def _triggers(self, monitoring: Monitoring, lake: DataLake, ml: MlWorkspace) -> PipelineTriggers:
         """Lake and registry events -> the trigger function -> training and release runs."""
         org, team, env, names, p = self._org, self._team, self._env, self._names, self._profile
-        training = team.triggers.training
-        package = function_package_asset(self)
+        training, package, appi = team.triggers.training, function_package_asset(self), monitoring.app_insights
+        network = None  # public mode; private mode places the endpoints and the app's outbound subnet together
+        if p.placement is not None and self._link is not None:
+            network = FunctionNetwork(link=self._link, function_subnet_id=p.placement.function_subnet_id)
         return PipelineTriggers(
             self,
             "triggers",
             PipelineTriggersProps(
-                resource_group_name=self._rg.name,
-                resource_group_id=self._rg.id,
-                location=p.location,
-                function_app_name=names.name("function_app"),
-                plan_name=names.name("app_service_plan"),
-                storage_name=names.name("function_storage"),
-                package_storage_name=names.name("package_storage"),
-                identity_name=names.name("user_assigned_identity", "trigger"),
-                lake_topic_name=names.name("eventgrid_system_topic", "lake"),
-                ml_topic_name=names.name("eventgrid_system_topic", "ml"),
-                data_lake_id=lake.account.id,
-                workspace_id=ml.workspace.id,
-                training_filesystem=training.filesystem,
-                training_prefix=training.prefix,
-                marker_suffix=training.marker_suffix,
-                model_name=team.model_name,  # what the training pipeline registers
-                max_delivery_attempts=team.triggers.max_delivery_attempts,
-                event_ttl_minutes=team.triggers.event_ttl_minutes,
-                dead_letter_container_name=lake.dead_letter.name,
-                dead_letter_container_id=lake.dead_letter.id,
-                environment_name=env,
-                devops_org_url=org.platform.devops.organization_url,
-                devops_project=team.project_name,
-                training_pipeline_name=pipeline_name(team.name, "training"),
-                release_pipeline_name=pipeline_name(team.name, "release"),
-                pipeline_folder=pipeline_folder(team.name),
-                app_insights_connection_string=monitoring.app_insights.connection_string,
-                app_insights_id=monitoring.app_insights.id,
-                app_insights_local_auth_disabled=monitoring.app_insights.local_authentication_disabled_input is True,
-                log_analytics_workspace_id=monitoring.log_analytics.id,
-                private=p.private,
-                private_link=self._link,
-                function_subnet_id=p.placement.function_subnet_id if p.placement else None,
-                package_path=package.path if package else None,
-                package_hash=package.content_hash if package else None,
-                tags=standard_tags(
-                    team=team.name,
-                    env=env,
-                    cost_center=team.cost_center,
-                    defaults=org.platform.default_tags,
-                    network=p.network_mode,
+                resource_group=ResourceGroupRef(name=self._rg.name, id=self._rg.id, location=p.location),
+                names=TriggerNames(
+                    function_app=names.name("function_app"),
+                    plan=names.name("app_service_plan"),
+                    storage=names.name("function_storage"),
+                    package_storage=names.name("package_storage"),
+                    identity=names.name("user_assigned_identity", "trigger"),
+                    lake_topic=names.name("eventgrid_system_topic", "lake"),
+                    ml_topic=names.name("eventgrid_system_topic", "ml"),
                 ),
+                sources=EventSources(
+                    data_lake_id=lake.account.id, workspace_id=ml.workspace.id,
+                    training_filesystem=training.filesystem, training_prefix=training.prefix,
+                    marker_suffix=training.marker_suffix,
+                    model_name=team.model_name,  # what the training pipeline registers
+                ),
+                delivery=DeliveryPolicy(
+                    max_delivery_attempts=team.triggers.max_delivery_attempts,
+                    event_ttl_minutes=team.triggers.event_ttl_minutes,
+                    dead_letter_container_name=lake.dead_letter.name, dead_letter_container_id=lake.dead_letter.id,
+                ),
+                devops=DevopsTarget(
+                    org_url=org.platform.devops.organization_url, project=team.project_name,
+                    training_pipeline=pipeline_name(team.name, "training"),
+                    release_pipeline=pipeline_name(team.name, "release"),
+                    pipeline_folder=pipeline_folder(team.name), environment_name=env,
+                ),
+                telemetry=Telemetry(
+                    app_insights_connection_string=appi.connection_string, app_insights_id=appi.id,
+                    app_insights_local_auth_disabled=appi.local_authentication_disabled_input is True,
+                    log_analytics_workspace_id=monitoring.log_analytics.id,
+                ),
+                network=network,
+                package=CodePackage(path=package.path, content_hash=package.content_hash) if package else None,
+                tags=standard_tags(team=team.name, env=env, cost_center=team.cost_center,
+                                   defaults=org.platform.default_tags, network=p.network_mode),
             ),
         )
 

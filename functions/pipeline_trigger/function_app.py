@@ -18,6 +18,7 @@ import logging
 import os
 
 import azure.functions as func
+from trigger_core.contract import EVENT_QUEUE_CONNECTION, EVENT_QUEUE_SETTING, POISON_QUEUE_SUFFIX
 from trigger_core.handler import QueueDelivery
 from trigger_core.logs import log
 from trigger_core.runtime import get_trigger
@@ -39,8 +40,10 @@ def delivery_of(msg: func.QueueMessage) -> QueueDelivery:
 
 
 @app.function_name(name="pipeline_trigger")
-@app.queue_trigger(arg_name="msg", queue_name="%EVENT_QUEUE_NAME%", connection="EventQueue")
-@app.queue_output(arg_name="poison", queue_name="%EVENT_QUEUE_NAME%-poison", connection="EventQueue")
+# queue_name "%EVENT_QUEUE_NAME%" and "%EVENT_QUEUE_NAME%-poison": the host resolves the setting.
+@app.queue_trigger(arg_name="msg", queue_name=f"%{EVENT_QUEUE_SETTING}%", connection=EVENT_QUEUE_CONNECTION)
+@app.queue_output(arg_name="poison", queue_name=f"%{EVENT_QUEUE_SETTING}%{POISON_QUEUE_SUFFIX}",
+                  connection=EVENT_QUEUE_CONNECTION)
 def pipeline_trigger(msg: func.QueueMessage, poison: func.Out[str]) -> None:
     result = get_trigger().handle_message(delivery_of(msg))
     if result.poison is not None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from tests.conftest import REPO, resources
+from trigger_core.settings import Settings
+
+from tests.conftest import resources
 
 PUBLIC, PRIVATE = "example-dev", "example-prod"
 ENV_STACKS = ("example-dev", "example-staging", "example-prod")
-SETTINGS_MODULE = REPO / "functions" / "pipeline_trigger" / "trigger_core" / "settings.py"
 
 
 def ref(rtype: str, address: str, attribute: str = "id") -> str:
@@ -56,14 +54,14 @@ def app_settings(stack: dict) -> dict[str, str]:
     return settings
 
 
-def load_settings_module() -> ModuleType:
-    """functions/pipeline_trigger/trigger_core/settings.py, loaded by path (stdlib only)."""
-    spec = importlib.util.spec_from_file_location("_pipeline_trigger_settings", SETTINGS_MODULE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
+def function_settings(stack: dict) -> Settings:
+    """The site's app settings parsed by the function itself, Terraform references replaced by plausible values."""
+    settings = dict(app_settings(stack))
+    for key in ("AZURE_CLIENT_ID", "EventQueue__clientId"):
+        settings[key] = "00000000-0000-0000-0000-000000000001"
+    settings["IDEMPOTENCY_ACCOUNT_URL"] = "https://stfnexample.blob.core.windows.net/"
+    settings["EventQueue__queueServiceUri"] = "https://stfnexample.queue.core.windows.net/"
+    return Settings.from_env(settings)
 
 
 def stack_dir(example_out: Path, stack: str) -> Path:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from trigger_core.contract import BLOB_CREATED, COMMITTED_WRITE_APIS, MODEL_REGISTERED
+from trigger_core.events import EventEnvelope, Ignore, RunRequest, plan_run
 
-from infra.triggers import (
-    BLOB_CREATED,
-    CLAIM_RETENTION_DAYS,
-    COMMITTED_WRITE_APIS,
-    EVENT_QUEUE,
-    MODEL_REGISTERED,
-    POISON_QUEUE,
-    QUEUE_MESSAGE_TTL_SECONDS,
-)
+from infra.event_grid import QUEUE_MESSAGE_TTL_SECONDS
+from infra.triggers import CLAIM_RETENTION_DAYS, EVENT_QUEUE, POISON_QUEUE
 from tests.conftest import resources
 from tests.triggers.helpers import (
     ENV_STACKS,
@@ -21,7 +16,7 @@ from tests.triggers.helpers import (
     address_of,
     app_settings,
     by_path,
-    load_settings_module,
+    function_settings,
     ref,
     subscription,
 )
@@ -75,6 +70,39 @@ def test_training_subscription_fires_once_per_committed_marker_under_the_prefix(
     assert "CopyBlob" not in string_in["values"]  # on an HNS account it fires when the copy starts
     assert set(sub["advanced_filter"]) == {"string_in"}
     assert sub["system_topic"] == topic_ref(example[PUBLIC], "lake", "name")
+
+
+LAKE_TOPIC = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/stlakeexample"
+
+
+def test_every_write_the_subscription_delivers_starts_a_training_run_and_no_other(example):
+    """The synthesized `data.api` filter and the function's own check (both the contract's tuple) agree."""
+    stack = example[PUBLIC]
+    sub, settings = subscription(stack, "training-data-ready"), function_settings(stack)
+    (string_in,) = sub["advanced_filter"]["string_in"]
+    marker = sub["subject_filter"]["subject_begins_with"] + "sales/2024-06-01/" + sub["subject_filter"]["subject_ends_with"]
+
+    def planned(api: str) -> RunRequest | Ignore:
+        event = EventEnvelope(id="e-1", event_type=sub["included_event_types"][0], subject=marker,
+                              data={"api": api}, topic=LAKE_TOPIC)
+        return plan_run(event, settings)
+
+    for api in string_in["values"]:
+        run = planned(api)
+        assert isinstance(run, RunRequest) and run.kind == "training", api
+        assert run.template_parameters["dataPath"] == "abfss://raw@stlakeexample.dfs.core.windows.net/landing/sales/2024-06-01"
+    for api in ("CreateFile", "CopyBlob", "SetBlobMetadata"):  # filtered out by Event Grid, ignored by the function
+        assert api not in string_in["values"] and isinstance(planned(api), Ignore), api
+
+
+def test_a_registration_the_subscription_delivers_starts_a_release(example):
+    stack = example[PUBLIC]
+    sub = subscription(stack, "model-registered")
+    event = EventEnvelope(id="e-2", event_type=sub["included_event_types"][0],
+                          subject=sub["subject_filter"]["subject_begins_with"] + "3",
+                          data={"modelName": "example-model", "modelVersion": "3"})
+    run = plan_run(event, function_settings(stack))
+    assert isinstance(run, RunRequest) and run.kind == "release"
 
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
@@ -174,10 +202,6 @@ def test_config_values_reach_the_subscriptions(make_teams, tmp_path):
     settings = app_settings(out["example-dev"])
     assert settings["TRAINING_FILESYSTEM"] == "curated"
     assert settings["TRAINING_PATH_PREFIX"] == "ingest/daily/" and settings["MARKER_SUFFIX"] == "_READY"
-
-
-def test_event_grid_and_the_function_agree_on_committed_writes():
-    assert set(load_settings_module().COMMITTED_WRITE_APIS) == set(COMMITTED_WRITE_APIS)
 
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)

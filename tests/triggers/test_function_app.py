@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from trigger_core.contract import OPTIONAL_SETTINGS, REQUIRED_SETTINGS
 
 from infra.function_app import DEFAULT_MAX_INSTANCES, MAX_INSTANCES, MIN_INSTANCES, check_instance_count
 from infra.triggers import (
@@ -25,7 +26,7 @@ from tests.triggers.helpers import (
     app_settings,
     by_path,
     function_app,
-    load_settings_module,
+    function_settings,
     ref,
     site_address,
 )
@@ -178,13 +179,13 @@ def test_function_identity_gets_storage_and_queue_roles_and_nothing_else(example
 
 
 @pytest.mark.parametrize("stack_name", ENV_STACKS)
-def test_app_settings_are_exactly_the_function_settings_plus_host_settings(example, stack_name):
-    module = load_settings_module()
+def test_every_setting_the_function_requires_is_set_and_nothing_it_does_not_read(example, stack_name):
+    """Read from the function's contract (trigger_core/contract.py), the one list of its settings."""
     keys = set(app_settings(example[stack_name]))
     function_keys = keys - set(HOST_STORAGE_SETTINGS) - {APPINSIGHTS_SETTING, APPINSIGHTS_AUTH_SETTING}
-    assert set(module.REQUIRED_SETTINGS) <= function_keys, "a setting the function requires is missing"
-    assert function_keys <= set(module.REQUIRED_SETTINGS) | set(module.OPTIONAL_SETTINGS), (
-        f"settings the function does not read: {sorted(function_keys - set(module.REQUIRED_SETTINGS))}"
+    assert set(REQUIRED_SETTINGS) <= function_keys, f"required settings missing: {set(REQUIRED_SETTINGS) - keys}"
+    assert function_keys <= set(REQUIRED_SETTINGS) | set(OPTIONAL_SETTINGS), (
+        f"settings the function does not read: {sorted(function_keys - set(REQUIRED_SETTINGS))}"
     )
     assert set(HOST_STORAGE_SETTINGS) <= keys
     assert app_settings(example[stack_name])["ENVIRONMENT_NAME"] == stack_name.split("-")[1]
@@ -224,13 +225,7 @@ def test_app_settings_values(example):
 
 def test_app_settings_validate_with_the_function(example):
     """The literal settings pass the function's own validation (references replaced by plausible values)."""
-    module = load_settings_module()
-    settings = dict(app_settings(example[PUBLIC]))
-    for key in ("AZURE_CLIENT_ID", "EventQueue__clientId"):
-        settings[key] = "00000000-0000-0000-0000-000000000001"
-    settings["IDEMPOTENCY_ACCOUNT_URL"] = "https://stfnexample.blob.core.windows.net/"
-    settings["EventQueue__queueServiceUri"] = "https://stfnexample.queue.core.windows.net/"
-    parsed = module.Settings.from_env(settings)
+    parsed = function_settings(example[PUBLIC])
     assert parsed.pipeline_folder == "\\example" and parsed.training_path_prefix == "landing/"
     assert parsed.model_name == "example-model"
     # The queues the kit creates are the ones the function reads and poisons into.

@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .settings import COMMITTED_WRITE_APIS, Settings
-
-BLOB_CREATED = "Microsoft.Storage.BlobCreated"
-MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
+from .contract import BLOB_CREATED, COMMITTED_WRITE_APIS, MODEL_REGISTERED
+from .settings import Settings
 
 # Families we subscribe to; other types in them are valid events we do not act on.
 _KNOWN_PREFIXES = ("Microsoft.Storage.", "Microsoft.MachineLearningServices.", "Microsoft.EventGrid.")

@@ -3,14 +3,15 @@
 `Settings.from_env(os.environ)` either returns a frozen, normalised `Settings` or raises
 `SettingsError` whose `errors` are one line each: the setting's name, what is wrong, and the fix.
 
-The infrastructure code (infra/triggers.py) sets exactly these app settings; an infra test can
-compare its `app_settings` keys with `REQUIRED_SETTINGS` and `OPTIONAL_SETTINGS`. The queue
-binding's own settings (`EVENT_QUEUE_NAME`, `EventQueue__*`, read by the Functions host for
-``@app.queue_trigger(queue_name="%EVENT_QUEUE_NAME%", connection="EventQueue")``) are required
-here too, so a missing one is reported in the same one-line form.
+Which settings exist (`REQUIRED_SETTINGS`, `SETTING_DEFAULTS`) is the function's contract with its
+deployment, kept in contract.py; the infrastructure code (infra/triggers.py) writes them through
+`contract.DeployedSettings`. The queue binding's own settings (`EVENT_QUEUE_NAME`, `EventQueue__*`,
+read by the Functions host for ``@app.queue_trigger(queue_name="%EVENT_QUEUE_NAME%",
+connection="EventQueue")``) are required here too, so a missing one is reported in the same
+one-line form.
 
 `parse_org_url` accepts the two Azure DevOps organization URL forms, ``https://dev.azure.com/<org>``
-and ``https://<org>.visualstudio.com`` (stdlib only, so config code can load this file by path).
+and ``https://<org>.visualstudio.com`` (stdlib only).
 """
 
 from __future__ import annotations
@@ -19,64 +20,22 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from urllib.parse import urlsplit
 
-REQUIRED_SETTINGS: tuple[str, ...] = (
-    "AZDO_ORG_URL",
-    "AZDO_PROJECT",
-    "TRAINING_PIPELINE_NAME",
-    "RELEASE_PIPELINE_NAME",
-    "PIPELINE_FOLDER",
-    "AZURE_CLIENT_ID",
-    "IDEMPOTENCY_ACCOUNT_URL",
-    "IDEMPOTENCY_CONTAINER",
-    "TRAINING_FILESYSTEM",
-    "ENVIRONMENT_NAME",
-    "MODEL_NAME",
-    # Read by the Functions host for the queue trigger (identity-based connection "EventQueue").
-    "EVENT_QUEUE_NAME",
-    "EventQueue__queueServiceUri",
-    "EventQueue__credential",
-    "EventQueue__clientId",
+# The names the deployment must set live in contract.py (the kit imports them from there); they
+# are re-exported here for the function's own code and tests.
+from .contract import (  # noqa: F401
+    COMMITTED_WRITE_APIS,
+    EVENT_QUEUE_CONNECTION,
+    EVENT_QUEUE_SETTING,
+    MANAGED_IDENTITY,
+    OPTIONAL_SETTINGS,
+    POISON_QUEUE_SUFFIX,
+    REQUIRED_SETTINGS,
+    SETTING_DEFAULTS,
 )
-
-# Optional settings and their defaults (strings, exactly as they would appear in app settings).
-SETTING_DEFAULTS: Mapping[str, str] = MappingProxyType(
-    {
-        "TRAINING_PATH_PREFIX": "",  # empty: markers anywhere in the filesystem count
-        "MARKER_SUFFIX": "_SUCCESS",
-        "HTTP_TIMEOUT_SECONDS": "10",  # per request to Azure DevOps / the idempotency store
-        "MAX_ATTEMPTS": "5",  # requests per Azure DevOps call, first one included
-        "RETRY_BASE_SECONDS": "1",  # first backoff; doubles per failure, with jitter
-        "RETRY_MAX_DELAY_SECONDS": "30",  # cap of one computed backoff
-        "RETRY_AFTER_CAP_SECONDS": "60",  # cap of a server-sent Retry-After
-        "RETRY_BUDGET_SECONDS": "120",  # total time one invocation spends on Azure DevOps calls
-        "CLAIM_TIMEOUT_SECONDS": "600",  # a claim older than this is stale and can be taken over
-        "CLAIM_WAIT_SECONDS": "10",  # how long a duplicate delivery waits for a live claim to finish
-        # Must equal host.json extensions.queues.maxDequeueCount: on the last delivery a failure is
-        # written to the poison queue with its reason instead of being raised once more.
-        "MAX_DEQUEUE_COUNT": "5",
-        # A run request that got no answer (timeout, dropped connection, 502/504, 2xx without a run
-        # id) is not resent before this long after it was sent; then the runs are searched for the
-        # event id first. Keep it below host.json's visibilityTimeout (120 s).
-        "RUN_SETTLE_SECONDS": "90",
-        "RUN_LOOKUP_SKEW_SECONDS": "120",  # clock-skew margin when comparing a run's createdDate
-        "RUN_LOOKUP_MAX_RUNS": "50",  # most recent runs fetched one by one when searching for an event id
-    }
-)
-OPTIONAL_SETTINGS: tuple[str, ...] = tuple(SETTING_DEFAULTS)
 
 DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
-
-# Blob APIs whose BlobCreated event means "the file is complete" (kept here, stdlib-only, so the
-# infra tests can load it by path and compare with the Event Grid `data.api` filter). ADLS emits
-# CreateFile first (an empty, uncommitted file) and FlushWithClose when the writer closes it;
-# block uploads commit with PutBlockList; small uploads through the Blob API (az storage blob
-# upload, azcopy, SDK upload_blob of a 0-byte _SUCCESS file) are a single PutBlob. CopyBlob is
-# left out on purpose: on hierarchical-namespace accounts its BlobCreated fires when the copy
-# *starts*, not when the blob is committed (Event Grid blob-storage schema docs).
-COMMITTED_WRITE_APIS: tuple[str, ...] = ("FlushWithClose", "PutBlockList", "PutBlob")
 
 _CONTAINER_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _QUEUE_NAME = _CONTAINER_NAME  # Azure queue names follow the container rules (3-63, lowercase, single hyphens)
@@ -184,7 +143,7 @@ class Settings:
     @property
     def poison_queue_name(self) -> str:
         """Where the Functions host moves a message after maxDequeueCount failures."""
-        return f"{self.event_queue_name}-poison"
+        return f"{self.event_queue_name}{POISON_QUEUE_SUFFIX}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -263,7 +222,7 @@ class Settings:
             errors.append(f"MODEL_NAME={model[:80]!r} is not a model name: use letters, digits, '.', '_' and '-'")
 
         queue = required("EVENT_QUEUE_NAME", "set it to the Storage queue Event Grid delivers to, e.g. pipeline-events")
-        if queue and (not _QUEUE_NAME.match(queue) or len(queue) > 63 - len("-poison")):
+        if queue and (not _QUEUE_NAME.match(queue) or len(queue) > 63 - len(POISON_QUEUE_SUFFIX)):
             errors.append(f"EVENT_QUEUE_NAME={queue[:80]!r} is not a valid queue name: use 3-56 lowercase letters, "
                           "digits and single hyphens (the host adds -poison)")
         queue_uri = required("EventQueue__queueServiceUri",
@@ -276,7 +235,7 @@ class Settings:
                 errors.append(f"EventQueue__queueServiceUri={queue_uri[:80]!r} is not an https URL: set it to "
                               "https://<account>.queue.core.windows.net")
         credential_kind = required("EventQueue__credential", "set it to managedidentity")
-        if credential_kind and credential_kind.lower() != "managedidentity":
+        if credential_kind and credential_kind.lower() != MANAGED_IDENTITY:
             errors.append(f"EventQueue__credential={credential_kind[:80]!r} is not supported: set it to managedidentity "
                           "(no connection strings or keys)")
         queue_client_id = required("EventQueue__clientId",

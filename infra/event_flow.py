@@ -1,0 +1,91 @@
+"""Props of the event flow, in small frozen groups that PipelineTriggers, EventGrid and FlexFunctionApp share.
+
+infra/triggers.py takes them all (`PipelineTriggersProps`) and hands each part on as it is: Event
+Grid gets the names, sources and delivery policy, the function app the names, network and code
+package. Network placement is one optional value, `FunctionNetwork`: None is public mode, and
+private mode always brings the endpoints' link and the function's subnet together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.interfaces import PrivateLink
+
+
+@dataclass(frozen=True)
+class ResourceGroupRef:
+    name: str
+    id: str
+    location: str
+
+
+@dataclass(frozen=True)
+class TriggerNames:
+    """Azure names of the event flow's resources (infra/naming.py)."""
+
+    function_app: str
+    plan: str
+    storage: str  # host state, event queues, claims
+    package_storage: str  # code packages only (infra/function_app.py)
+    identity: str  # the Azure DevOps stack finds the identity by this name
+    lake_topic: str
+    ml_topic: str
+
+
+@dataclass(frozen=True)
+class EventSources:
+    """What starts a run: a committed marker file in the lake, a registered version of the team's model."""
+
+    data_lake_id: str
+    workspace_id: str
+    training_filesystem: str
+    training_prefix: str
+    marker_suffix: str
+    model_name: str  # the name model-ci/training register (`<team>-model`): only its events start a release
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Event Grid's retries and where an undeliverable event lands (the lake's dead-letter container)."""
+
+    max_delivery_attempts: int
+    event_ttl_minutes: int
+    dead_letter_container_name: str
+    dead_letter_container_id: str  # ARM id of the container (role scope)
+
+
+@dataclass(frozen=True)
+class DevopsTarget:
+    """The Azure DevOps pipelines the function starts, and the environment it serves."""
+
+    org_url: str
+    project: str
+    training_pipeline: str
+    release_pipeline: str
+    pipeline_folder: str
+    environment_name: str  # the kit environment this function serves (passed to both pipelines)
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    app_insights_connection_string: str
+    app_insights_id: str
+    app_insights_local_auth_disabled: bool  # then ingestion needs Entra: a role and an auth setting
+    log_analytics_workspace_id: str
+
+
+@dataclass(frozen=True)
+class CodePackage:
+    """The function's zip (a TerraformAsset path) and its content hash, which names the uploaded blob."""
+
+    path: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class FunctionNetwork:
+    """Private mode: where the private endpoints go, and the subnet the app leaves through (VNet integration)."""
+
+    link: PrivateLink
+    function_subnet_id: str
