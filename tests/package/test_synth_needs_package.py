@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,11 @@ def test_the_environment_stacks_reference_the_built_zip_by_its_content_hash(exam
         assert (asset / f"{digest}.zip").read_bytes() == Path(context["zip"]).read_bytes()
         blobs = example[name]["resource"]["azurerm_storage_blob"]
         assert any(b["source"] == f"assets/function_package/{digest.upper()}/{digest}.zip" for b in blobs.values())
+
+
+@pytest.mark.parametrize("rel", [".ci/run", "scripts/demo.sh", "azure-pipelines.yml", ".github/workflows/mlops-kit.yml",
+                                 "scripts/bench_scan.py"])
+def test_everything_that_synthesizes_packages_first(rel):
+    text = (REPO / rel).read_text()
+    runs = re.findall(r'mlops-kit"?\)?,?\s+"?(synth|package)\b', text)  # shell lines and bench_scan's argv
+    assert runs[:1] == ["package"] and "synth" in runs, (rel, runs)
