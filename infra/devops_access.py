@@ -44,11 +44,18 @@ class TriggerAccess(Construct):
             members=[e.descriptor for e in entitlements],
         )
         ado.ProjectPermissions(
-            self, "project_read", project_id=props.project_id, principal=self.group.id,
+            self,
+            "project_read",
+            project_id=props.project_id,
+            principal=self.group.id,
             permissions={"GENERIC_READ": "Allow"},
         )
         for key, definition in sorted(props.queueable.items()):
             ado.BuildDefinitionPermissions(
-                self, f"{key}_queue", project_id=props.project_id, principal=self.group.id,
-                build_definition_id=definition.id, permissions=QUEUE_ONLY,
+                self,
+                f"{key}_queue",
+                project_id=props.project_id,
+                principal=self.group.id,
+                build_definition_id=definition.id,
+                permissions=QUEUE_ONLY,
             )

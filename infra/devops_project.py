@@ -8,27 +8,19 @@ deployments, they need not push code).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
 from infra.interfaces import PROTECTED
+from infra.plan import ProjectPlan
 
-
-@dataclass(frozen=True)
-class DevopsProjectProps:
-    name: str
-    description: str
-    features: Mapping[str, str]
-    data_scientists_group_id: str
-    app_developers_group_id: str
-    approvers_group_id: str | None
+DevopsProjectProps = ProjectPlan  # the plan's project is this construct's props
 
 
 class DevopsProject(Construct):
-    def __init__(self, scope: Construct, id_: str, props: DevopsProjectProps):
+    """The project, its config groups (by Entra object id) and their built-in project groups."""
+
+    def __init__(self, scope: Construct, id_: str, props: ProjectPlan):
         super().__init__(scope, id_)
         self.project = ado.Project(
             self,
@@ -43,13 +35,7 @@ class DevopsProject(Construct):
         )
         pid = self.project.id
         self.entra_groups: dict[str, ado.Group] = {
-            key: ado.Group(self, f"entra_{key}", origin_id=origin_id)
-            for key, origin_id in (
-                ("data_scientists", props.data_scientists_group_id),
-                ("app_developers", props.app_developers_group_id),
-                ("approvers", props.approvers_group_id),
-            )
-            if origin_id
+            key: ado.Group(self, f"entra_{key}", origin_id=origin_id) for key, origin_id in props.groups.items()
         }
         self.contributors = ado.DataAzuredevopsGroup(self, "contributors", project_id=pid, name="Contributors")
         self.readers = ado.DataAzuredevopsGroup(self, "readers", project_id=pid, name="Readers")
@@ -62,6 +48,9 @@ class DevopsProject(Construct):
         )
         if "approvers" in self.entra_groups:
             ado.GroupMembership(
-                self, "readers_members", group=self.readers.descriptor,
-                members=[self.entra_groups["approvers"].descriptor], mode="add",
+                self,
+                "readers_members",
+                group=self.readers.descriptor,
+                members=[self.entra_groups["approvers"].descriptor],
+                mode="add",
             )

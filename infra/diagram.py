@@ -12,74 +12,20 @@ support most HTML tags, FontAwesome, long arrows (`---->`) or links to and from 
 diagram uses `graph LR`, quoted labels without HTML, and edges between nodes only. For GitHub or a
 repository preview, `fence="github"` uses a ```` ```mermaid ```` fence instead.
 
-Pure Python: no cdktf, no file access. The names come from the same `Namer` the stacks use.
+Pure Python: no cdktf, no file access. Everything drawn comes from the team's plan (infra/plan.py),
+the same objects the devops stack builds, so the page cannot show a gate the stack did not create.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
 from infra.config import Org, Team
-from infra.naming import TEMPLATES_REPOSITORY, Namer
+from infra.plan import TeamPlan, team_plan
 
 PAGE_TITLE = "How your environment works"
-# Mirrors infra/pipelines.py and infra/repos.py (not imported: they pull in cdktf); a test keeps them in step.
-PIPELINES = ("model-ci", "app-ci", "training", "release")
-PIPELINE_REPO = {"model-ci": "model", "app-ci": "app", "training": "model", "release": "model"}
-MAIN_BRANCH = "main"
-
-
-def repo_names(team: Team) -> dict[str, str]:
-    """{"model": "<team>-model", "app": "<team>-app"}."""
-    return {"model": f"{team.name}-model", "app": f"{team.name}-app"}
-
-
-def pipeline_name(team: Team, key: str) -> str:
-    return f"{team.name}-{key}"
-
-
-def deploy_targets(team: Team) -> list[str]:
-    """Where the release deploys, in order: every environment after dev (dev alone if that is all)."""
-    return [e for e in team.env_names if e != "dev"] or ["dev"]
-
-
-@dataclass(frozen=True)
-class Gate:
-    """One Azure DevOps check on an environment."""
-
-    kind: Literal["approval", "branch_control", "required_template", "exclusive_lock", "business_hours"]
-    label: str
-
-
-def env_gates(team: Team, env: str) -> list[Gate]:
-    """The checks a deployment to `env` must pass (infra/environments.py creates them).
-
-    dev: none. staging: branch control (only main, branch protection verified) and the required kit
-    template. prod: approval by the approvers group, the same two, an exclusive lock (one deployment
-    at a time), and the business-hours window when `devops.business_hours` is configured.
-    """
-    gates: list[Gate] = []
-    a = team.devops.approvals
-    if env == "prod" and team.groups.approvers:
-        gates.append(Gate(
-            "approval",
-            f"approval by approvers group {team.groups.approvers}: at least {a.minimum_approvers}, "
-            f"not the requester, times out after {a.timeout_minutes} min",
-        ))
-    if env in ("staging", "prod"):
-        gates.append(Gate("branch_control", f"branch control: only {MAIN_BRANCH}, branch protection verified"))
-        gates.append(Gate("required_template", "required template: only runs that extend the kit's templates "
-                          f"({TEMPLATES_REPOSITORY}, {MAIN_BRANCH})"))
-    if env == "prod":
-        gates.append(Gate("exclusive_lock", "exclusive lock: one deployment at a time"))
-        hours = team.devops.business_hours
-        if hours is not None:
-            days = ", ".join(d[:3] for d in hours.days)
-            gates.append(Gate("business_hours", f"business hours: {days} {hours.start}-{hours.end} {hours.time_zone}"))
-    return gates
 
 
 def _label(text: str) -> str:
@@ -93,38 +39,37 @@ def _id(text: str) -> str:
 
 def team_diagram(org: Org, team: Team) -> str:
     """Mermaid flowchart text of `team`'s environment (no fence)."""
-    repos = repo_names(team)
-    shared = Namer(org.platform.naming_prefix, team.name, "shared")
-    trig = team.triggers.training
-    lake_path = f"{trig.filesystem}/{trig.prefix}*{trig.marker_suffix}"
+    return plan_diagram(team_plan(org, team))
 
+
+def plan_diagram(plan: TeamPlan) -> str:
+    """Mermaid flowchart text of a team plan (no fence)."""
     lines = ["graph LR"]
     add = lines.append
     add("  subgraph repos [Azure Repos]")
-    for key, name in repos.items():
-        add(f"    repo_{key}[{_label(name)}]")
+    for key, repo in plan.team_repos.items():
+        add(f"    repo_{key}[{_label(repo.name)}]")
     add("  end")
     add("  subgraph pipelines [Pipelines]")
-    for p in PIPELINES:
-        add(f"    {_id('p_' + p)}[{_label(pipeline_name(team, p))}]")
+    for p in plan.pipelines.values():
+        add(f"    {_id('p_' + p.key)}[{_label(p.name)}]")
     add("  end")
     add("  subgraph envs [Environments]")
-    for env in team.env_names:
-        add(f"    env_{env}[{_label(f'{env}: {team.environments[env].network.mode} network')}]")
+    for env in plan.environments.values():
+        add(f"    env_{env.name}[{_label(f'{env.name}: {env.network_mode} network')}]")
     add("  end")
-    for p in PIPELINES:
-        add(f"  repo_{PIPELINE_REPO[p]} --> {_id('p_' + p)}")
+    for p in plan.pipelines.values():
+        add(f"  repo_{p.repo} --> {_id('p_' + p.key)}")
     add("  repo_app -.->|app contract| p_release")
 
     # Events (in every environment): a marker file in the lake starts training, a registered model
     # starts the release; both through Event Grid and the pipeline-trigger function.
-    add(f"  lake[({_label(f'data lake: {lake_path}')})]")
+    add(f"  lake[({_label(f'data lake: {plan.trigger.lake_path}')})]")
     add(f"  topic_lake[{_label('Event Grid: storage system topic')}]")
     add(f"  trigger[{_label('pipeline-trigger function')}]")
     add(f"  workspace[{_label('Azure ML workspace')}]")
     add(f"  topic_ml[{_label('Event Grid: Azure ML system topic')}]")
-    registry = "Azure ML registry " + shared.name("ml_registry")
-    add(f"  registry[({_label(registry)})]")
+    add(f"  registry[({_label('Azure ML registry ' + plan.registry.name)})]")
     add("  lake -->|BlobCreated of the marker| topic_lake")
     add("  topic_lake --> trigger")
     add("  trigger -->|Runs API| p_training")
@@ -135,60 +80,59 @@ def team_diagram(org: Org, team: Team) -> str:
     add("  trigger -->|Runs API| p_release")
     add("  p_release -->|promote model| registry")
 
-    # The release walks the deployment targets in order, each behind its checks.
+    # The release walks the deployment targets in order, each behind the checks the stack creates.
     previous = "p_release"
-    for env in deploy_targets(team):
-        for i, gate in enumerate(env_gates(team, env)):
-            node = f"gate_{env}_{i}"
+    for target in plan.deploy_targets:
+        for i, gate in enumerate(plan.environments[target].gates):
+            node = f"gate_{target}_{i}"
             add(f"  {node}{{{{{_label(gate.label)}}}}}")
             add(f"  {previous} --> {node}")
             previous = node
-        add(f"  {previous} --> env_{env}")
-        previous = f"env_{env}"
+        add(f"  {previous} --> env_{target}")
+        previous = f"env_{target}"
     return "\n".join(lines) + "\n"
-
-
-def project_url(org: Org, team: Team) -> str:
-    return f"{org.platform.devops.organization_url.rstrip('/')}/{quote(team.project_name)}"
 
 
 def wiki_page(org: Org, team: Team, fence: Literal["ado", "github"] = "ado") -> str:
     """The page "How your environment works": the diagram plus links to repos, pipelines, environments."""
-    base = project_url(org, team)
-    repos = repo_names(team)
+    return plan_page(team_plan(org, team), fence)
+
+
+def plan_page(plan: TeamPlan, fence: Literal["ado", "github"] = "ado") -> str:
+    """`wiki_page` of a team plan."""
+    base = plan.project.url
     open_, close = ("::: mermaid", ":::") if fence == "ado" else ("```mermaid", "```")
-    trig = team.triggers.training
-    targets = deploy_targets(team)
+    trig, p = plan.trigger, plan.pipelines
     out = [
         f"# {PAGE_TITLE}",
         "",
-        f"Generated by mlops-kit from `teams/{team.name}.yaml`: change that file, not this page "
+        f"Generated by mlops-kit from `teams/{plan.team}.yaml`: change that file, not this page "
         "(the next deployment overwrites edits made here).",
-        f"Team **{team.display_name}** (cost center {team.cost_center}), environments: {', '.join(team.env_names)}.",
+        f"Team **{plan.display_name}** (cost center {plan.cost_center}), environments: {', '.join(plan.env_names)}.",
         "",
         open_,
-        team_diagram(org, team).rstrip("\n"),
+        plan_diagram(plan).rstrip("\n"),
         close,
         "",
         "## Repositories",
         "",
     ]
-    for key, name in repos.items():
-        used_by = ", ".join(pipeline_name(team, p) for p in PIPELINES if PIPELINE_REPO[p] == key)
-        out.append(f"- [{name}]({base}/_git/{quote(name)}): pipelines {used_by}")
+    for key, repo in plan.team_repos.items():
+        used_by = ", ".join(q.name for q in plan.pipelines.values() if q.repo == key)
+        out.append(f"- [{repo.name}]({base}/_git/{quote(repo.name)}): pipelines {used_by}")
     out += [
         "",
         "## Pipelines",
         "",
-        f"[All pipelines of the team]({base}/_build?definitionScope=%5C{quote(team.name)}):",
+        f"[All pipelines of the team]({base}/_build?definitionScope=%5C{quote(plan.team)}):",
         "",
-        f"- **{pipeline_name(team, 'model-ci')}** and **{pipeline_name(team, 'app-ci')}** run on every commit "
+        f"- **{p['model-ci'].name}** and **{p['app-ci'].name}** run on every commit "
         "to main and validate every pull request to main (branch policy); model-ci on main registers a model.",
-        f"- **{pipeline_name(team, 'training')}** starts when a file ending in `{trig.marker_suffix}` lands under "
+        f"- **{p['training'].name}** starts when a file ending in `{trig.marker_suffix}` lands under "
         f"`{trig.filesystem}/{trig.prefix}` in the data lake (write the data first, the marker last).",
-        f"- **{pipeline_name(team, 'release')}** starts when a model is registered; it promotes the model to the "
+        f"- **{p['release'].name}** starts when a model is registered; it promotes the model to the "
         "team's registry, checks it against the app's contract, "
-        f"then deploys to {' then '.join(targets)}.",
+        f"then deploys to {' then '.join(plan.deploy_targets)}.",
         "",
         "## Environments and their checks",
         "",
@@ -197,8 +141,7 @@ def wiki_page(org: Org, team: Team, fence: Literal["ado", "github"] = "ado") -> 
         "| environment | subscription | network | checks before a deployment |",
         "|---|---|---|---|",
     ]
-    for env in team.env_names:
-        cfg = team.environments[env]
-        gates = "; ".join(g.label for g in env_gates(team, env)) or "none"
-        out.append(f"| {env} | {cfg.subscription_id} | {cfg.network.mode} | {gates} |")
+    for env in plan.environments.values():
+        gates = "; ".join(g.label for g in env.gates) or "none"
+        out.append(f"| {env.name} | {env.subscription_id} | {env.network_mode} | {gates} |")
     return "\n".join(out) + "\n"

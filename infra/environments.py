@@ -7,6 +7,9 @@
 - staging and prod: a required-template check, when the team pipelines extend the kit's templates:
   only a run whose YAML extends one of the kit's templates from `mlops-templates@main` may deploy.
 Checks live on the environment, so every pipeline that deploys there is gated the same way.
+Which gates an environment (or a service connection) gets is the plan's decision (`infra.plan`,
+`EnvironmentPlan.gates`); `apply_gates` turns each plan gate into its check, here and in
+infra/service_connections.py.
 
 Approvers are Azure DevOps identities: `azuredevops_group.group_id` (the identity's local id), not
 the Entra object id (`origin_id`), which the Checks API rejects with "The following identities are
@@ -15,125 +18,114 @@ invalid" (provider issues #815, #864; `approvers` is validated as a UUID in reso
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from cdktf import TerraformResource
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
+from infra.plan import Approval, BranchControl, BusinessHours, EnvironmentPlan, ExclusiveLock, Gate, RequiredTemplate
 
 @dataclass(frozen=True)
-class Approval:
-    approver_ids: Sequence[str]  # Azure DevOps identity ids (`azuredevops_group.group_id`), never Entra object ids
-    minimum_approvers: int
-    timeout_minutes: int
-    instructions: str
+class CheckTarget:
+    """What a check guards: an Azure DevOps environment or a service connection (`endpoint`)."""
+
+    project_id: str
+    resource_id: str
+    kind: str  # "environment" or "endpoint"
+    branch_control_name: str  # display name of the branch control check
+    approver_ids: Sequence[str] = ()  # Azure DevOps identity ids (`azuredevops_group.group_id`), never Entra ids
 
 
-@dataclass(frozen=True)
-class BusinessHours:
-    start: str
-    end: str
-    time_zone: str
-    days: Sequence[str]
+def apply_gates(scope: Construct, prefix: str, gates: Sequence[Gate], target: CheckTarget) -> list[TerraformResource]:
+    """One check per plan gate, construct id `<prefix>_<gate kind>`; the plan decided which gates apply."""
+    return [_check(scope, f"{prefix}_{gate.kind}", gate, target) for gate in gates]
 
 
-@dataclass(frozen=True)
-class TemplateGate:
-    """Resources of an environment may only be used by runs that extend one of `paths` from `repository`."""
-
-    repository: str  # "<project>/<repository>" as the Checks API names an Azure Repos repository
-    ref: str
-    paths: Mapping[str, Sequence[str]]  # kit env name -> template paths the pipelines using it extend
-
-
-def require_templates(
-    scope: Construct, id_: str, gate: TemplateGate | None, env: str, *, project_id: str, target_id: str, kind: str
-) -> ado.CheckRequiredTemplate | None:
-    """A required-template check on one environment or connection; None when nothing extends a template."""
-    paths = sorted(set(gate.paths.get(env, ()))) if gate else []
-    if not gate or not paths:
-        return None
-    return ado.CheckRequiredTemplate(
-        scope,
-        id_,
-        project_id=project_id,
-        target_resource_id=target_id,
-        target_resource_type=kind,
-        required_template=[
-            ado.CheckRequiredTemplateRequiredTemplate(
-                repository_type="azuregit", repository_name=gate.repository, repository_ref=gate.ref, template_path=p
-            )
-            for p in paths
-        ],
+def _check(scope: Construct, id_: str, gate: Gate, target: CheckTarget) -> TerraformResource:
+    on: dict[str, Any] = dict(
+        project_id=target.project_id, target_resource_id=target.resource_id, target_resource_type=target.kind
     )
+    match gate:
+        case Approval():
+            if not target.approver_ids:
+                raise ValueError(f"{id_}: an approval needs the approvers group's Azure DevOps identity")
+            return ado.CheckApproval(
+                scope,
+                id_,
+                approvers=list(target.approver_ids),
+                minimum_required_approvers=gate.minimum_approvers,
+                requester_can_approve=False,
+                instructions=gate.instructions,
+                timeout=gate.timeout_minutes,
+                **on,
+            )
+        case BranchControl():
+            return ado.CheckBranchControl(
+                scope,
+                id_,
+                display_name=target.branch_control_name,
+                allowed_branches=gate.branch,
+                verify_branch_protection=True,
+                ignore_unknown_protection_status=False,
+                **on,
+            )
+        case RequiredTemplate():
+            templates = [
+                ado.CheckRequiredTemplateRequiredTemplate(
+                    repository_type="azuregit",
+                    repository_name=gate.repository,
+                    repository_ref=gate.ref,
+                    template_path=p,
+                )
+                for p in gate.paths
+            ]
+            return ado.CheckRequiredTemplate(scope, id_, required_template=templates, **on)
+        case ExclusiveLock():
+            return ado.CheckExclusiveLock(scope, id_, timeout=gate.timeout_minutes, **on)
+        case BusinessHours():
+            on_day = gate.days.__contains__
+            return ado.CheckBusinessHours(
+                scope,
+                id_,
+                display_name="Deploy in business hours",
+                start_time=gate.start,
+                end_time=gate.end,
+                time_zone=gate.time_zone,
+                monday=on_day("monday"),
+                tuesday=on_day("tuesday"),
+                wednesday=on_day("wednesday"),
+                thursday=on_day("thursday"),
+                friday=on_day("friday"),
+                saturday=on_day("saturday"),
+                sunday=on_day("sunday"),
+                **on,
+            )
 
 
 @dataclass(frozen=True)
 class EnvironmentsProps:
     project_id: str
-    env_names: Sequence[str]
-    approval: Approval | None  # None only when the team has no prod
-    business_hours: BusinessHours | None = None
-    templates: TemplateGate | None = None
+    environments: Sequence[EnvironmentPlan]
+    approver_ids: Sequence[str] = ()  # the approvers group's Azure DevOps identity, for the plan's approvals
 
 
 class GatedEnvironments(Construct):
+    """One Azure DevOps environment per kit environment, behind the checks its plan lists."""
+
     def __init__(self, scope: Construct, id_: str, props: EnvironmentsProps):
         super().__init__(scope, id_)
         self.environments: dict[str, ado.Environment] = {}
-        for env in props.env_names:
+        for env in props.environments:
             e = ado.Environment(
-                self, env, project_id=props.project_id, name=env, description=f"mlops-kit: the team's {env} environment"
+                self,
+                env.name,
+                project_id=props.project_id,
+                name=env.name,
+                description=f"mlops-kit: the team's {env.name} environment",
             )
-            self.environments[env] = e
-            target = dict(project_id=props.project_id, target_resource_id=e.id, target_resource_type="environment")
-            if env in ("staging", "prod"):
-                ado.CheckBranchControl(
-                    self,
-                    f"{env}_branch_control",
-                    display_name="Only main deploys here",
-                    allowed_branches="refs/heads/main",
-                    verify_branch_protection=True,
-                    ignore_unknown_protection_status=False,
-                    **target,
-                )
-                require_templates(
-                    self,
-                    f"{env}_required_template",
-                    props.templates,
-                    env,
-                    project_id=props.project_id,
-                    target_id=e.id,
-                    kind="environment",
-                )
-            if env == "prod":
-                if props.approval is None:
-                    raise ValueError("prod needs an approval (the config requires an approvers group)")
-                a = props.approval
-                ado.CheckApproval(
-                    self,
-                    "prod_approval",
-                    approvers=list(a.approver_ids),
-                    minimum_required_approvers=a.minimum_approvers,
-                    requester_can_approve=False,
-                    instructions=a.instructions,
-                    timeout=a.timeout_minutes,
-                    **target,
-                )
-                ado.CheckExclusiveLock(self, "prod_exclusive_lock", timeout=a.timeout_minutes, **target)
-                if props.business_hours:
-                    h = props.business_hours
-                    ado.CheckBusinessHours(
-                        self,
-                        "prod_business_hours",
-                        display_name="Deploy in business hours",
-                        start_time=h.start,
-                        end_time=h.end,
-                        time_zone=h.time_zone,
-                        **{day: day in h.days for day in WEEKDAYS},
-                        **target,
-                    )
+            self.environments[env.name] = e
+            target = CheckTarget(props.project_id, e.id, "environment", "Only main deploys here", props.approver_ids)
+            apply_gates(self, env.name, env.gates, target)

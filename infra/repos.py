@@ -23,19 +23,17 @@ Repositories are `prevent_destroy`: their history is the team's work.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
-from infra.naming import TEMPLATES_REPOSITORY
+from infra.plan import TEMPLATES, RepoPlan
 from infra.suppressions import suppress
 
-MAIN = "refs/heads/main"
 NO_CI = "***NO_CI***"  # Azure Repos/Pipelines skip CI for a push whose commit message contains this
-TEMPLATES = "templates"  # key of the kit templates repo in the seed files, and its `resources.repositories` alias
 INIT_WRITES = ("README.md",)  # files the Clean initialization commits (resource_git_repository.go)
 REPO_LIFECYCLE = TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["initialization"])
 SEED_ONCE = TerraformResourceLifecycle(ignore_changes=["content", "commit_message"])
@@ -61,57 +59,52 @@ READ_ONLY = {
 }
 
 
-def repository_name(team: str, key: str) -> str:
-    """Repository name of a seed-files key ("model", "app", "templates")."""
-    return TEMPLATES_REPOSITORY if key == TEMPLATES else f"{team}-{key}"
-
-
 def commit_message(path: str) -> str:
     return f"mlops-kit: seed {path} {NO_CI}"
 
 
 @dataclass(frozen=True)
 class ReposProps:
-    team: str
     project_id: str
+    repos: Sequence[RepoPlan]  # the plan's repos: each is created, seeded with its `files` entry
     files: Mapping[str, Mapping[str, str]]  # repo key ("model", "app", "templates") -> {path: content}
     contributors_group: str | None = None  # descriptor of the project's Contributors group (templates read-only)
 
 
 class TeamRepos(Construct):
-    """All of the project's kit-created repositories; `files` decides which exist."""
+    """All of the project's kit-created repositories, seeded on their default branch."""
 
     def __init__(self, scope: Construct, id_: str, props: ReposProps):
         super().__init__(scope, id_)
         self.repositories: dict[str, ado.GitRepository] = {}
         self.files: dict[str, list[ado.GitRepositoryFile]] = {}
-        for key, files in props.files.items():
+        for plan in props.repos:
             repo = ado.GitRepository(
                 self,
-                key,
+                plan.key,
                 project_id=props.project_id,
-                name=repository_name(props.team, key),
+                name=plan.name,
                 initialization=ado.GitRepositoryInitialization(init_type="Clean"),
-                default_branch=MAIN,
+                default_branch=plan.default_branch,
                 lifecycle=REPO_LIFECYCLE,
             )
-            self.repositories[key] = repo
-            if key == TEMPLATES:
+            self.repositories[plan.key] = repo
+            if plan.kit_owned:
                 for check in ("CKV2_ADO_1", "CKV2_MLK_3", "CKV2_MLK_4"):
                     suppress(repo, check, TEMPLATES_UNREVIEWED)
-            self.files[key] = [
+            self.files[plan.key] = [
                 ado.GitRepositoryFile(
                     self,
-                    f"{key}_file_{_construct_id(path)}",
+                    f"{plan.key}_file_{_construct_id(path)}",
                     repository_id=repo.id,
                     file=path,
                     content=literal(content),
-                    branch=MAIN,
+                    branch=plan.default_branch,
                     commit_message=commit_message(path),
                     overwrite_on_create=path in INIT_WRITES,  # replace the init's README, nothing else
-                    lifecycle=None if key == TEMPLATES else SEED_ONCE,
+                    lifecycle=None if plan.kit_owned else SEED_ONCE,
                 )
-                for path, content in sorted(files.items())
+                for path, content in sorted(props.files.get(plan.key, {}).items())
             ]
         if TEMPLATES in self.repositories and props.contributors_group:
             ado.GitPermissions(
@@ -131,6 +124,7 @@ class BranchPoliciesProps:
     repository: ado.GitRepository
     build_definition: ado.BuildDefinition
     min_reviewers: int
+    branch: str  # the protected branch (the repo's default branch, from the plan)
     seeded: tuple[ado.GitRepositoryFile, ...] = ()  # created first: once the policy exists, pushes to main fail
 
 
@@ -139,7 +133,7 @@ class MainBranchPolicies(Construct):
 
     def __init__(self, scope: Construct, id_: str, props: BranchPoliciesProps):
         super().__init__(scope, id_)
-        scope_main = dict(repository_id=props.repository.id, repository_ref=MAIN, match_type="Exact")
+        scope_main = dict(repository_id=props.repository.id, repository_ref=props.branch, match_type="Exact")
         after_seed = list(props.seeded) or None
         ado.BranchPolicyMinReviewers(
             self,

@@ -1,6 +1,7 @@
 """The team project's wiki with one generated page, "How your environment works".
 
-`ProjectWiki` creates the project wiki (type `projectWiki`) and the page from `infra.diagram.wiki_page`.
+`ProjectWiki` creates the project wiki (type `projectWiki`) and the page `infra.diagram.plan_page` draws
+from the team's plan (the same plan the devops stack builds the gates from).
 Azure DevOps allows one project wiki per project: if someone already created it by opening Wiki in
 the portal, import it (`terraform import <address of wiki> <wiki id>`) instead of creating a second one.
 """
@@ -21,7 +22,7 @@ class ProjectWikiProps:
     project_id: str
     """`azuredevops_project.id` of the team's project."""
     content: str
-    """Markdown of the page (normally `infra.diagram.wiki_page(org, team)`)."""
+    """Markdown of the page (normally `infra.diagram.plan_page(plan)`)."""
     wiki_name: str = "project.wiki"
     """Name of the project wiki; the portal names one `<project name>.wiki`, so pass that to match."""
     page_path: str = f"/{PAGE_TITLE}"

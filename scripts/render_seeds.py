@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from infra.config import load_org
+from infra.seeds import seed_files
 from scripts.entry import teams_dir, user_errors
-from stacks.seed_files import seed_files
 
 
 def render_to(team_name: str, outdir: Path) -> list[Path]:

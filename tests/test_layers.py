@@ -68,7 +68,7 @@ def test_a_violation_of_each_layer_is_reported(tmp_path):
 IO_ALLOWED = {
     "infra/config.py": "the config layer: loads the team files and the committed Azure data",
     "infra/yaml_reader.py": "the config layer: reads a team file safely",
-    "stacks/seed_files.py": "known exception: reads the seed files for the team repos (issue 13 item 4)",
+    "infra/seeds.py": "the plan layer: renders the seed files from the kit's own infra/assets (no cdktf)",
 }
 IO_CALLS = {"open", "getenv", "read_text", "read_bytes", "write_text", "write_bytes", "cwd", "fdopen"}
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from infra.config import load_org
+from infra.seeds import seed_files
 from scripts.seeded_pipelines import main, seeded_pipelines
-from stacks.seed_files import seed_files
 from tests.conftest import ORG, team_named
 
 

@@ -1,4 +1,5 @@
-"""The team diagram and wiki page: what they show, Azure DevOps wiki syntax, and agreement with the stacks."""
+"""The team diagram and wiki page: what they show, Azure DevOps wiki syntax, and that they draw the
+plan the devops stack applied (infra/plan.py: one plan, read by both)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 import pytest
 
 from infra.config import load_org
-from infra.diagram import PIPELINE_REPO, PIPELINES, env_gates, team_diagram, wiki_page
+from infra.diagram import team_diagram, wiki_page
+from infra.plan import Approval, BranchControl, BusinessHours, ExclusiveLock, RequiredTemplate, team_plan
 from tests.conftest import ORG, REPO, synth_dir, team_named
 
 HOURS = "  business_hours: {start: '07:00', end: '19:00', time_zone: UTC, days: [monday, friday]}\n"
@@ -146,7 +148,7 @@ def test_committed_example_page_is_current():
     assert committed.read_text() == wiki_page(org, team, fence="github"), "run: mlops-kit diagram example"
 
 
-# ------------------------------------------------------------------ agreement with what the stacks build
+# ------------------------------------------------------------------ the diagram shows what the stack applied
 @pytest.fixture(scope="module")
 def devops_stack(tmp_path_factory):
     """The example team's devops stack, with business hours so every kind of check exists."""
@@ -159,30 +161,79 @@ def devops_stack(tmp_path_factory):
     return load_org(teams), synth_dir(teams, out, ["example-devops"])["example-devops"]
 
 
-def test_gates_match_the_checks_the_devops_stack_creates(devops_stack):
-    org, doc = devops_stack
-    team = team_named(org)
+def checks_by_target(doc: dict) -> dict[str, dict[str, dict]]:
+    """{environment name or connection name: {check kind: the check's arguments}} of the synthesized stack."""
     resources = doc["resource"]
-    env_names = {f"${{azuredevops_environment.{addr}.id}}": r["name"]
-                 for addr, r in resources["azuredevops_environment"].items()}
-    built: dict[str, set[str]] = {env: set() for env in env_names.values()}
+    targets = {f"${{azuredevops_environment.{a}.id}}": r["name"] for a, r in resources["azuredevops_environment"].items()}
+    targets |= {f"${{azuredevops_serviceendpoint_azurerm.{a}.id}}": r["service_endpoint_name"]
+                for a, r in resources["azuredevops_serviceendpoint_azurerm"].items()}
+    found: dict[str, dict[str, dict]] = {}
     for rtype, items in resources.items():
         if rtype.startswith("azuredevops_check_"):
             for r in items.values():
-                if r["target_resource_id"] in env_names:
-                    built[env_names[r["target_resource_id"]]].add(rtype.removeprefix("azuredevops_check_"))
-    shown = {env: {g.kind for g in env_gates(team, env)} for env in team.env_names}
-    assert shown == built
-    assert "business_hours" in built["prod"]
+                kind = rtype.removeprefix("azuredevops_check_")
+                assert kind not in found.setdefault(targets[r["target_resource_id"]], {}), (kind, r)
+                found[targets[r["target_resource_id"]]][kind] = r
+    return found
 
 
-def test_pipelines_and_repos_match_the_devops_stack(devops_stack):
+def gate_arguments(gate) -> dict:
+    """What a plan gate says its check holds, in the provider's argument names."""
+    match gate:
+        case Approval():
+            return {"minimum_required_approvers": gate.minimum_approvers, "timeout": gate.timeout_minutes,
+                    "instructions": gate.instructions, "requester_can_approve": False}
+        case BranchControl():
+            return {"allowed_branches": gate.branch, "verify_branch_protection": True}
+        case RequiredTemplate():
+            return {"required_template": [{"repository_type": "azuregit", "repository_name": gate.repository,
+                                           "repository_ref": gate.ref, "template_path": p} for p in gate.paths]}
+        case ExclusiveLock():
+            return {"timeout": gate.timeout_minutes}
+        case BusinessHours():
+            return {"start_time": gate.start, "end_time": gate.end, "time_zone": gate.time_zone,
+                    **{d: d in gate.days for d in ("monday", "tuesday", "friday", "sunday")}}
+
+
+def test_the_stack_creates_exactly_the_plans_gates_on_environments_and_connections(devops_stack):
+    """Driven from the plan: every gate of every environment and connection is one check with the
+    gate's values, and there is no check the plan does not list."""
+    org, doc = devops_stack
+    plan = team_plan(org, team_named(org))
+    built = checks_by_target(doc)
+    expected = {env.name: env.gates for env in plan.environments.values() if env.gates}
+    expected |= {env.connection.name: env.connection.gates for env in plan.environments.values() if env.connection.gates}
+    assert {t: set(kinds) for t, kinds in built.items()} == {t: {g.kind for g in gates} for t, gates in expected.items()}
+    for target, gates in expected.items():
+        for gate in gates:
+            check = built[target][gate.kind]
+            assert {k: check[k] for k in gate_arguments(gate)} == gate_arguments(gate), (target, gate.kind)
+    assert {"approval", "business_hours", "exclusive_lock"} <= set(built["prod"])  # every kind is exercised
+
+
+def test_the_diagram_shows_the_checks_the_stack_created_in_the_release_order(devops_stack):
     org, doc = devops_stack
     team = team_named(org)
+    plan, built = team_plan(org, team), checks_by_target(doc)
+    labels = dict(re.findall(r'^  (gate_\w+)\{\{"(.*)"\}\}$', team_diagram(org, team), re.M))
+    walk = [n for n in path_from(team_diagram(org, team), "p_release") if n.startswith("gate_")]
+    shown = [labels[n].replace("#quot;", '"') for n in walk]
+    applied = [g.label for env in plan.deploy_targets for g in plan.environments[env].gates
+               if g.kind in built.get(env, {})]
+    assert shown == applied and len(shown) == sum(len(built.get(env, {})) for env in plan.deploy_targets)
+
+
+def test_pipelines_and_repos_in_the_stack_are_the_plans(devops_stack):
+    org, doc = devops_stack
+    plan = team_plan(org, team_named(org))
     resources = doc["resource"]
-    repo_name = {f"${{azuredevops_git_repository.{addr}.id}}": r["name"]
-                 for addr, r in resources["azuredevops_git_repository"].items()}
-    built = {r["name"]: (repo_name[r["repository"][0]["repo_id"]], r["path"])
-             for r in resources["azuredevops_build_definition"].values()}
-    shown = {f"{team.name}-{p}": (f"{team.name}-{PIPELINE_REPO[p]}", f"\\{team.name}") for p in PIPELINES}
-    assert shown == built  # same names, same repos, folder \<team> (the page's definitionScope link)
+    repos = {f"${{azuredevops_git_repository.{a}.id}}": r for a, r in resources["azuredevops_git_repository"].items()}
+    assert {(r["name"], r["default_branch"]) for r in repos.values()} == {
+        (r.name, r.default_branch) for r in plan.repos.values()}
+    built = {(d["name"], repos[d["repository"][0]["repo_id"]]["name"], d["path"], d["repository"][0]["yml_path"],
+              d["repository"][0]["branch_name"]) for d in resources["azuredevops_build_definition"].values()}
+    assert built == {(p.name, plan.repos[p.repo].name, p.folder, p.yaml_path, p.branch)
+                     for p in plan.pipelines.values()}
+    # the page's "all pipelines" link scopes to the folder the definitions are in
+    assert {d["path"] for d in resources["azuredevops_build_definition"].values()} == {"\\example"}
+    assert "definitionScope=%5Cexample)" in wiki_page(org, team_named(org))

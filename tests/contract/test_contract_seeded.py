@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from infra.config import load_org
-from stacks.seed_files import seed_files
+from infra.seeds import seed_files
 from tests.conftest import ORG, team_named
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from infra.config import load_org
-from stacks.seed_files import seed_files
+from infra.seeds import seed_files
 from tests.conftest import ORG, team_named
 from tests.pipelines.harness import Agent
 

@@ -92,7 +92,7 @@ def test_training_registers_data_and_a_pinned_environment_and_links_the_model_to
     state = training_run(
         agent, seeds, groups, model_files, {"candidate": {"rmse": 0.9}, "champion": {"rmse": 1.0}}, True
     )
-    from stacks.seed_files import TRAINING_IMAGE
+    from infra.seeds import TRAINING_IMAGE
 
     conda = (seeds / "model" / "environment" / "conda.yml").read_bytes()
     env_version = hashlib.sha256(conda + TRAINING_IMAGE.encode()).hexdigest()[:16]

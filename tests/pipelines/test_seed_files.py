@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from stacks.seed_files import render, seed_files
+from infra.seeds import render, seed_files
 
 TEAM_PIPELINES = {("model", "model-ci"), ("model", "training"), ("model", "release"), ("app", "app-ci")}
 

@@ -1,4 +1,7 @@
-"""The files the kit commits into the team's repositories, rendered for one team.
+"""The files the kit commits into the team's repositories, rendered from the team's plan (infra/plan.py).
+
+Plan layer: plain data, no cdktf. It reads the kit's own sources under `infra/assets/` (never the
+team's files or the environment); the devops stack receives the rendered files as data.
 
 Three repositories (`seed_files` keys):
 - "model" and "app": the team's own repos, seeded ONCE (starter code, READMEs, contract files and
@@ -9,7 +12,8 @@ Three repositories (`seed_files` keys):
 
 Sources live in `infra/assets/` (model/, app/, templates/, contract/). Placeholders are `@@name@@`;
 a placeholder left unrendered is a bug in the kit and fails loudly. Files ending in `.tmpl` are
-building blocks, not seeded themselves.
+building blocks, not seeded themselves. Each seeded pipeline must `extends` exactly the template its
+plan names (`PipelinePlan.extends`: the required-template checks list those paths), or rendering fails.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import json
 import re
 from pathlib import Path
 
+import yaml
+
 from infra.config import Org, Team
 from infra.naming import TEMPLATES_REPOSITORY
-from infra.pipelines import deploy_chain
+from infra.plan import TEMPLATES, TeamPlan, team_plan
 
-ASSETS = Path(__file__).resolve().parent.parent / "infra" / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"
 _PLACEHOLDER = re.compile(r"@@([a-z_]+)@@")
 TEMPLATES_REPO = TEMPLATES_REPOSITORY  # the templates repo's name; the devops stack creates it under this name
 
@@ -44,9 +50,9 @@ TRAINING_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
 INSTANCE_TYPE = "Standard_DS3_v2"  # online deployment size (one instance per slot; blue/green briefly needs two)
 
 
-def pool(team: Team, env: str) -> dict[str, str]:
+def pool(plan: TeamPlan, env: str) -> dict[str, str]:
     """The agent pool of `env`'s jobs: the environment's own pool (self-hosted / Managed DevOps Pool) or hosted."""
-    name = team.environments[env].agent_pool
+    name = plan.environments[env].agent_pool
     return {"name": name} if name else {"vmImage": HOSTED_IMAGE}
 
 
@@ -54,29 +60,24 @@ def _flow(mapping: dict[str, str]) -> str:
     return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in mapping.items()) + "}"
 
 
-def _pool_by_environment(team: Team, indent: int = 4) -> str:
+def _pool_by_environment(plan: TeamPlan, indent: int = 4) -> str:
     """`pool:` children choosing the pool from the runtime `environment` parameter (conditional insertion)."""
     pad = " " * indent
     lines = []
-    for env in team.env_names:
+    for env in plan.env_names:
         lines.append(f"{pad}${{{{ if eq(parameters.environment, '{env}') }}}}:")
-        lines += [f"{pad}  {k}: {json.dumps(v)}" for k, v in pool(team, env).items()]
+        lines += [f"{pad}  {k}: {json.dumps(v)}" for k, v in pool(plan, env).items()]
     return "\n".join(lines)
 
 
-def promoter(team: Team) -> str:
-    """The environment whose identity may write the registry: staging (the first stage after dev otherwise)."""
-    return "staging" if "staging" in team.env_names else deploy_chain(team.env_names)[0]
-
-
-def _deploy_stages(team: Team, values: dict[str, str]) -> str:
+def _deploy_stages(plan: TeamPlan, values: dict[str, str]) -> str:
     stage = (ASSETS / "templates" / "pipelines" / "release-deploy.yml.tmpl").read_text()
     blocks, previous = [], None
-    for env in deploy_chain(team.env_names):
+    for env in plan.deploy_targets:
         env_values = {
             **values,
             "env": env,
-            "pool": _flow(pool(team, env)),
+            "pool": _flow(pool(plan, env)),
             "depends_on": ", ".join(["Share", *([previous] if previous else [])]),
         }
         blocks.append(render(stage, env_values, "release-deploy").rstrip("\n"))
@@ -84,11 +85,11 @@ def _deploy_stages(team: Team, values: dict[str, str]) -> str:
     return "\n\n".join(blocks)
 
 
-def _live_checks(org: Org, team: Team) -> str:
+def _live_checks(plan: TeamPlan) -> str:
     """app-ci's calls, one per release environment: live <env> <resource group> <workspace> <endpoint>."""
     lines = []
-    for env in deploy_chain(team.env_names):
-        names = org.namer(team, env)
+    for env in plan.deploy_targets:
+        names = plan.environments[env].names
         args = " ".join(json.dumps(names.name(kind)) for kind in ("resource_group", "ml_workspace", "ml_endpoint"))
         lines.append(f"          live {env} {args} || failed=1")
     return "\n".join(lines)
@@ -104,18 +105,22 @@ def _tree(root: Path, values: dict[str, str]) -> dict[str, str]:
 
 def seed_files(org: Org, team: Team, templates_repo: str = TEMPLATES_REPO) -> dict[str, dict[str, str]]:
     """{"model": {path: content}, "app": {...}, "templates": {...}} for `team`."""
-    chain = deploy_chain(team.env_names)
-    trig = team.triggers.training
+    return render_seeds(team_plan(org, team), team, templates_repo)
+
+
+def _values(plan: TeamPlan, team: Team, templates_repo: str) -> dict[str, str]:
+    """The placeholders: structure from the plan; the model's name and threshold from the team config."""
+    chain, trig = plan.deploy_targets, plan.trigger
     values = {
-        "team": team.name,
-        "display_name": team.display_name,
-        "project": team.project_name,
+        "team": plan.team,
+        "display_name": plan.display_name,
+        "project": plan.project.name,
         "templates_repo": templates_repo,
-        "min_reviewers": str(team.devops.min_reviewers),
+        "min_reviewers": str(plan.min_reviewers),
         "marker_suffix": trig.marker_suffix,
         "training_filesystem": trig.filesystem,
         "training_prefix": trig.prefix,
-        "environments": ", ".join(team.env_names),
+        "environments": ", ".join(plan.env_names),
         "release_envs": " ".join(chain),
         "release_envs_text": " and ".join(chain),
         "deploy_chain": ", then ".join(chain),
@@ -127,22 +132,45 @@ def seed_files(org: Org, team: Team, templates_repo: str = TEMPLATES_REPO) -> di
         "training_image": TRAINING_IMAGE,
         "instance_type": INSTANCE_TYPE,
         "champion_threshold": repr(team.training.champion_threshold),
-        "promoter": promoter(team),
-        "pool_promoter": _flow(pool(team, promoter(team))),
-        "pool_by_environment": _pool_by_environment(team),
-        "live_checks": _live_checks(org, team),
-        **{f"pool_{env}": _flow(pool(team, env)) for env in team.env_names},
+        "promoter": plan.registry.promoter,
+        "pool_promoter": _flow(pool(plan, plan.registry.promoter)),
+        "pool_by_environment": _pool_by_environment(plan),
+        "live_checks": _live_checks(plan),
+        **{f"pool_{env}": _flow(pool(plan, env)) for env in plan.env_names},
     }
-    values["deploy_stages"] = _deploy_stages(team, values)
+    values["deploy_stages"] = _deploy_stages(plan, values)
+    return values
+
+
+def render_seeds(plan: TeamPlan, team: Team, templates_repo: str = TEMPLATES_REPO) -> dict[str, dict[str, str]]:
+    """The seed files of `plan`'s team (`team` is its config: the model name and training threshold)."""
+    values = _values(plan, team, templates_repo)
     contract = {
         "contract/contract_check.py": (ASSETS / "contract" / "contract_check.py").read_text(),
         # verify/replay (issue 12): contract_check.py imports it from its own directory
         "contract/contract_verify.py": (ASSETS / "contract" / "contract_verify.py").read_text(),
         "contract/model-contract.schema.json": (ASSETS / "contract" / "model-contract.schema.json").read_text(),
     }
-    repos = {repo: _tree(ASSETS / repo, values) for repo in ("model", "app", "templates")}
-    repos["templates"].update(contract)  # the checker runs from the templates checkout, never a team copy
+    repos = {repo: _tree(ASSETS / repo, values) for repo in ("model", "app", TEMPLATES)}
+    repos[TEMPLATES].update(contract)  # the checker runs from the templates checkout, never a team copy
     examples = ASSETS / "contract" / "examples"
     repos["model"]["contract/model-contract.model.json"] = (examples / "model-contract.model.json").read_text()
     repos["app"]["model-contract.json"] = (examples / "app-model-contract.json").read_text()
+    check_extends(plan, repos)
     return repos
+
+
+def extended_template(text: str) -> str | None:
+    """The `extends: {template: <path>@templates}` path of a pipeline's YAML, or None."""
+    doc = yaml.safe_load(text)
+    template = (doc.get("extends") or {}).get("template", "") if isinstance(doc, dict) else ""
+    suffix = f"@{TEMPLATES}"
+    return template[: -len(suffix)] if isinstance(template, str) and template.endswith(suffix) else None
+
+
+def check_extends(plan: TeamPlan, repos: dict[str, dict[str, str]]) -> None:
+    """Every pipeline's seeded YAML extends the template its plan names, and that template is seeded."""
+    for p in plan.pipelines.values():
+        found = extended_template(repos[p.repo][p.yaml_path])
+        if found != p.extends or p.extends not in repos[TEMPLATES]:
+            raise ValueError(f"infra/assets/{p.repo}/{p.yaml_path}: extends {found!r}, the plan says {p.extends!r}")
