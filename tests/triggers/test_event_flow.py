@@ -210,3 +210,17 @@ def test_no_deprecated_resource_manager_id_reference(example, stack_name):
     import json
 
     assert "resource_manager_id" not in json.dumps(example[stack_name])
+
+
+def test_event_flow_code_has_no_function_over_60_lines():
+    """Issue 13: constructors split into named steps; the props are groups, not a 32-field pass-through."""
+    import ast
+
+    from tests.conftest import REPO
+
+    files = ["infra/triggers.py", "infra/event_grid.py", "infra/function_app.py", "infra/event_flow.py",
+             "functions/pipeline_trigger/trigger_core/contract.py"]
+    long = [f"{f}:{n.name} ({n.end_lineno - n.lineno + 1} lines)" for f in files
+            for n in ast.walk(ast.parse((REPO / f).read_text())) if isinstance(n, ast.FunctionDef)
+            and n.end_lineno is not None and n.end_lineno - n.lineno + 1 > 60]
+    assert not long
