@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import TerraformResource
 from constructs import Construct
 
 from infra.bindings import azuredevops as ado
 from infra.plan import Approval, BranchControl, BusinessHours, EnvironmentPlan, ExclusiveLock, Gate, RequiredTemplate
+
 
 @dataclass(frozen=True)
 class CheckTarget:
@@ -39,12 +39,12 @@ class CheckTarget:
     approver_ids: Sequence[str] = ()  # Azure DevOps identity ids (`azuredevops_group.group_id`), never Entra ids
 
 
-def apply_gates(scope: Construct, prefix: str, gates: Sequence[Gate], target: CheckTarget) -> list[TerraformResource]:
+def apply_gates(scope: Construct, prefix: str, gates: Sequence[Gate], target: CheckTarget) -> list[Construct]:
     """One check per plan gate, construct id `<prefix>_<gate kind>`; the plan decided which gates apply."""
     return [_check(scope, f"{prefix}_{gate.kind}", gate, target) for gate in gates]
 
 
-def _check(scope: Construct, id_: str, gate: Gate, target: CheckTarget) -> TerraformResource:
+def _check(scope: Construct, id_: str, gate: Gate, target: CheckTarget) -> Construct:
     on: dict[str, Any] = dict(
         project_id=target.project_id, target_resource_id=target.resource_id, target_resource_type=target.kind
     )
