@@ -393,13 +393,13 @@ def _project(org: Org, team: Team) -> ProjectPlan:
 
 def team_plan(org: Org, team: Team) -> TeamPlan:
     """The plan of `team`: everything its devops stack, diagram, wiki and seed files agree on."""
-    envs = tuple(team.env_names)
+    envs: tuple[str, ...] = tuple(team.env_names)
     pipes = pipelines(team.name, envs)
     repos = {
         k: RepoPlan(k, repository_name(team.name, k), MAIN_REF, k == TEMPLATES) for k in ("model", "app", TEMPLATES)
     }
     approval = _approval(team)
-    environments = {}
+    environments: dict[str, EnvironmentPlan] = {}
     for env in envs:
         extended = tuple(sorted({p.extends for p in pipes.values() if env in p.uses}))
         templates = RequiredTemplate(f"{team.project_name}/{TEMPLATES_REPOSITORY}", MAIN_REF, extended)
