@@ -127,9 +127,9 @@ def test_data_lake(example, stack_name):
 
 def test_locks_only_in_prod(example):
     locks = resources(example[PRIVATE], "azurerm_management_lock").values()
-    # Locks protect data (lake, vault; the registry's is in the shared stack), never the workspace,
-    # whose child deployments and compute must stay replaceable (docs/architecture.md, Locks).
-    assert {lk["name"] for lk in locks} == {"lock-data-lake", "lock-key-vault"}
+    # Locks protect data (lake, vault, the images prod deploys; the ML registry's is in the shared stack),
+    # never the workspace, whose child deployments and compute must stay replaceable (docs/architecture.md, Locks).
+    assert {lk["name"] for lk in locks} == {"lock-data-lake", "lock-key-vault", "lock-container-registry"}
     assert all(lk["lock_level"] == "CanNotDelete" for lk in locks)
     assert resources(example[PUBLIC], "azurerm_management_lock") == {}
 
@@ -142,7 +142,8 @@ def test_diagnostics_reach_log_analytics(example, stack_name):
                if d["log_analytics_workspace_id"] == law}
     ws = "${azapi_resource." + workspace_address(stack) + ".id}"
     kv = "${azurerm_key_vault." + next(iter(resources(stack, "azurerm_key_vault"))) + ".id}"
-    assert ws in targets and kv in targets
+    acr = "${azurerm_container_registry." + next(iter(resources(stack, "azurerm_container_registry"))) + ".id}"
+    assert ws in targets and kv in targets and acr in targets
     for prefix in ("stmlk", "dlsmlk"):
         assert ref("azurerm_storage_account", stack, prefix) + "/blobServices/default" in targets
     appi = one(stack, "azurerm_application_insights")

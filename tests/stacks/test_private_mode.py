@@ -254,7 +254,8 @@ def test_private_lake_takes_event_grid_as_a_trusted_service(secure, env):
 def test_prod_locks_protect_data_not_the_workspace(secure):
     prod = secure["secure-prod"]
     locks = {lk["name"]: lk for lk in resources(prod, "azurerm_management_lock").values()}
-    assert set(locks) == {"lock-data-lake", "lock-key-vault"}
+    # The container registry is locked with the data since the interface contract (docs/upgrading.md).
+    assert set(locks) == {"lock-data-lake", "lock-key-vault", "lock-container-registry"}
     ws_address = workspace(prod)[0]
     assert all(ws_address not in lk["scope"] for lk in locks.values())
     assert {lk["name"] for lk in resources(secure["secure-shared"], "azurerm_management_lock").values()} == {

@@ -1,0 +1,67 @@
+"""Suppression reasons live in one catalogue (infra.suppressions.Reasons) and reach checkov as written.
+
+The scan (scripts/scan.py) reads `//.mlops_kit.suppressions` from the synthesized JSON; the
+catalogue only decides what is written there, so the tests check that: each entry records every
+check it covers with its text, the free-text form still works, and every catalogue text is in the
+generated docs/checkov-baseline.md (which tests/policies keep equal to the scan's own view).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cdktf import App, TerraformStack
+
+from infra import azurerm as az
+from infra.suppressions import MIN_REASON_LENGTH, Reason, Reasons, suppress, suppressions_of
+
+BASELINE = Path(__file__).resolve().parents[2] / "docs" / "checkov-baseline.md"
+
+
+def _recorded(*calls) -> dict[str, object]:
+    stack = TerraformStack(App(), "reasons")
+    rg = az.ResourceGroup(stack, "rg", name="rg-reasons", location="westeurope")
+    for args in calls:
+        suppress(rg, *args)
+    # to_terraform keeps the `//` comment block (Testing.synth strips it); a real synth writes the same.
+    return suppressions_of(stack.to_terraform()["resource"]["azurerm_resource_group"]["rg"])
+
+
+def test_a_named_reason_records_every_check_it_covers():
+    assert _recorded((Reasons.KEY_VAULT_PUBLIC,)) == dict.fromkeys(
+        ("CKV_AZURE_189", "CKV_AZURE_109", "CKV2_AZURE_32"), Reasons.KEY_VAULT_PUBLIC.value.text
+    )
+
+
+def test_a_formatted_reason_fills_its_placeholders():
+    recorded = _recorded((Reasons.STORAGE_NO_GEO_REPLICATION.format(replication="ZRS"),))
+    assert recorded["CKV_AZURE_206"].startswith("ZRS (no geo-replication) is the caller's choice")
+
+
+def test_the_free_text_form_still_works_and_composes():
+    recorded = _recorded((Reasons.STORAGE_NO_QUEUES,), ("CKV_MLK_6", "a reason for a call site not migrated yet"))
+    assert recorded == {"CKV_AZURE_33": Reasons.STORAGE_NO_QUEUES.value.text,
+                        "CKV_MLK_6": "a reason for a call site not migrated yet"}
+
+
+def test_the_two_forms_do_not_mix():
+    with pytest.raises(TypeError):
+        _recorded((Reasons.STORAGE_NO_QUEUES, "and a second reason"))
+    with pytest.raises(TypeError):
+        _recorded(("CKV_AZURE_33",))
+
+
+def test_a_catalogue_entry_is_checked_when_it_is_written():
+    with pytest.raises(ValueError, match="check ids"):
+        Reason(("AZURE_33",), "a reason long enough to pass")
+    with pytest.raises(ValueError, match="at least"):
+        Reason(("CKV_AZURE_33",), "x" * (MIN_REASON_LENGTH - 1))
+
+
+@pytest.mark.parametrize("reason", list(Reasons), ids=lambda r: r.name)
+def test_every_catalogue_reason_reaches_the_baseline(reason):
+    text = reason.value.text
+    if "{replication}" in text:
+        text = text.format(replication="LRS")
+    assert text in BASELINE.read_text(), f"{reason.name} is never recorded in the example (unused catalogue entry?)"
