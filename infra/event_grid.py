@@ -22,9 +22,6 @@ from infra import azurerm as az
 from infra.event_flow import DeliveryPolicy, EventSources, ResourceGroupRef, TriggerNames
 from infra.interfaces import diagnostics, role
 
-__all__ = ["BLOB_CREATED", "COMMITTED_WRITE_APIS", "MODEL_REGISTERED", "QUEUE_MESSAGE_TTL_SECONDS", "EventGrid",
-           "EventGridProps", "QueueTarget", "model_subject_prefix"]
-
 # The event types and the committed-write APIs (`data.api` filter) are the function's contract
 # (functions/pipeline_trigger/trigger_core/contract.py): Event Grid filters on the same tuple the
 # function checks again, so an event the subscription lets through is one the function acts on.

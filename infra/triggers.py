@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from constructs import Construct
-from trigger_core.contract import EVENT_QUEUE_CONNECTION, POISON_QUEUE_SUFFIX, DeployedSettings
+from trigger_core.contract import POISON_QUEUE_SUFFIX, DeployedSettings
 
 from infra import azurerm as az
 from infra.event_flow import (
@@ -45,10 +45,9 @@ from infra.interfaces import diagnostics, private_endpoint, role
 from infra.storage import SecureStorageProps, secure_storage_account
 from infra.suppressions import suppress
 
-FUNCTION_NAME = "pipeline_trigger"
 IDEMPOTENCY_CONTAINER = "trigger-idempotency"
 # The queue Event Grid delivers to; the function learns its name from EVENT_QUEUE_NAME and reads it
-# through the connection EVENT_QUEUE_CONNECTION; the host poisons into `<queue>-poison` (contract.py).
+# through the connection `EventQueue`; the host poisons into `<queue>-poison` (trigger_core/contract.py).
 EVENT_QUEUE = "pipeline-events"
 POISON_QUEUE = f"{EVENT_QUEUE}{POISON_QUEUE_SUFFIX}"
 # A queued event expires after QUEUE_MESSAGE_TTL_SECONDS (7 days); claims are kept as long, so a
@@ -62,7 +61,6 @@ APPINSIGHTS_AUTH_SETTING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
 # Address of the app when it was `azurerm_function_app_flex_consumption` (construct triggers/function_app):
 # docs/event-flow.md, "Upgrading", moves it to the azapi site.
 LEGACY_SITE_ADDRESS = "triggers_function_app_7F7BB144"
-__all__ = ["EVENT_QUEUE_CONNECTION", "PipelineTriggers", "PipelineTriggersProps", "function_settings", "host_settings"]
 
 
 @dataclass(frozen=True)
