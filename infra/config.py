@@ -21,11 +21,11 @@ import re
 import reprlib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from infra.naming import RULES, Namer, globally_unique_names
 from infra.private_dns import ZONE_NAMES, vnet_of
@@ -33,7 +33,8 @@ from infra.time_zones import BUSINESS_HOURS_TIME_ZONES
 from infra.yaml_reader import ReadError, read_yaml
 
 PLATFORM_FILE = "platform.yaml"
-ENV_ORDER = ("dev", "staging", "prod")
+EnvName = Literal["dev", "staging", "prod"]
+ENV_ORDER: tuple[EnvName, ...] = ("dev", "staging", "prod")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_ERRORS_PER_FILE = 20  # 200,000 unknown keys must not print 200,000 lines
 SHOWN_CHARS = 80
@@ -64,11 +65,17 @@ MAX_DEFAULT_TAGS = 50 - KIT_TAGS
 
 Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN)]
 SubnetId = Annotated[str, StringConstraints(pattern=SUBNET_PATTERN)]
-EnvName = Literal["dev", "staging", "prod"]
 FilesystemName = Annotated[str, StringConstraints(pattern=FILESYSTEM_PATTERN)]
 Location = Annotated[str, StringConstraints(pattern=LOCATION_PATTERN)]
 TagKey = Annotated[str, StringConstraints(pattern=TAG_KEY_PATTERN)]
 TagValue = Annotated[str, StringConstraints(pattern=TAG_VALUE_PATTERN)]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WORKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
+ProjectFeature = Literal["boards", "repositories", "pipelines", "testplans", "artifacts"]
+FeatureState = Literal["enabled", "disabled"]
+DEFAULT_FEATURES: dict[ProjectFeature, FeatureState] = {
+    "boards": "enabled", "repositories": "enabled", "pipelines": "enabled", "testplans": "disabled", "artifacts": "enabled",
+}
 
 
 # A single line of 1-64 characters without control characters (names shown to people, tag values).
@@ -102,10 +109,16 @@ RESERVED_TEAM_NAMES = {"platform": "the platform-bootstrap stack is selected by 
 ) | dict.fromkeys(_DEVOPS_RESERVED, "Azure DevOps reserves it (a Windows device name)")
 
 
+def is_env_name(value: str) -> TypeGuard[EnvName]:
+    """`value` is dev, staging or prod (narrows a caller's `str` to `EnvName`)."""
+    return value in ENV_ORDER
+
+
 @cache
 def known_locations() -> dict[str, Any]:
     """The shipped region list: {"locations": {name: display name}, "generated": date, "source": url}."""
-    return json.loads((DATA_DIR / "azure-locations.json").read_text(encoding="utf-8"))
+    shipped: dict[str, Any] = json.loads((DATA_DIR / "azure-locations.json").read_text(encoding="utf-8"))
+    return shipped
 
 
 @cache
@@ -523,8 +536,8 @@ class BusinessHours(Strict):
         default="UTC",
         description="Time zone of the window, e.g. `UTC` or `W. Europe Standard Time`.",
     )
-    days: list[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]] = Field(
-        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WORKDAYS),
         description="Days on which deployments may run.",
     )
 
@@ -552,11 +565,8 @@ class Devops(Strict):
         default=None,
         description="Project name; default the team name. Changing it renames the project.",
     )
-    features: dict[
-        Literal["boards", "repositories", "pipelines", "testplans", "artifacts"], Literal["enabled", "disabled"]
-    ] = Field(
-        default_factory=lambda: {"boards": "enabled", "repositories": "enabled", "pipelines": "enabled",
-                                 "testplans": "disabled", "artifacts": "enabled"},
+    features: dict[ProjectFeature, FeatureState] = Field(
+        default_factory=lambda: dict(DEFAULT_FEATURES),
         description="Project features to turn on or off (`enabled` / `disabled`); a partial map sets only the keys "
         "given.",
     )
@@ -715,7 +725,7 @@ class Team(Strict):
         return self
 
     @property
-    def env_names(self) -> list[str]:
+    def env_names(self) -> list[EnvName]:
         return [e for e in ENV_ORDER if e in self.environments]
 
     @property
@@ -749,6 +759,8 @@ class Org(BaseModel):
     )
 
     def location(self, team: Team, env: str) -> str:
+        if not is_env_name(env):
+            raise KeyError(env)
         return team.environments[env].location or self.platform.default_location
 
     def namer(self, team: Team, env: str) -> Namer:
@@ -779,7 +791,7 @@ _YAML_HINT = {
 }
 
 
-def _fix_for(err: dict[str, Any]) -> tuple[str, str]:
+def _fix_for(err: ErrorDetails) -> tuple[str, str]:
     """(message, fix) for one pydantic error."""
     kind, ctx, msg = err["type"], err.get("ctx") or {}, err["msg"]
     value = err.get("input")
@@ -915,7 +927,7 @@ def _collisions(teams: list[TeamFile], platform: Platform) -> list[str]:
 def _shared_networks(teams: list[TeamFile]) -> list[str]:
     """A virtual network links one zone per name: if several environments put their private endpoints
     in one network, no environment stack may create the zones; each must list every zone (hub zones)."""
-    users: dict[str, list[tuple[Path, str]]] = {}
+    users: dict[str, list[tuple[Path, EnvName]]] = {}
     for tf in teams:
         for env_name, env in tf.team.environments.items():
             if env.private and env.network.private_endpoint_subnet_id:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import Event
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 MAX_BYTES = 256 * 1024
@@ -50,7 +52,8 @@ class StrictLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Limits(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+                peek: Callable[[], Event] = self.peek_event  # types-PyYAML leaves it unannotated
+                raise _Limits(f"nested more than {MAX_DEPTH} levels deep", peek().start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

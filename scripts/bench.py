@@ -137,7 +137,7 @@ def _stop_jsii() -> str:
     try:
         import jsii._runtime as runtime
 
-        runtime.kernel.provider._process.stop()  # private API: jsii 1.x ProcessProvider
+        runtime.kernel.provider._process.stop()  # type: ignore[attr-defined]  # private API: jsii 1.x ProcessProvider
         return "stopped"
     except Exception as e:  # the cross-check is lost, the VmHWM figures are not
         return f"not stopped ({type(e).__name__}: {e})"
@@ -446,9 +446,9 @@ def machine_info() -> dict[str, str]:
 
     mem = "?"
     try:
-        kb = int(re.search(r"^MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text(), re.M).group(1))
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):
+        found = re.search(r"^MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text(), re.M)
+        mem = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB" if found else "?"
+    except OSError:
         pass
     cpu = "?"
     try:

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
@@ -347,9 +347,11 @@ DEBUG_FLAG, DEBUG_VAR = "--debug", "MLOPS_KIT_DEBUG"
 
 
 @functools.cache
-def _click_command() -> click.Command:
+def _click_command() -> typer.core.TyperGroup:
     """The click command typer builds from `app` (built once: in-process callers such as the fuzz test reuse it)."""
-    return typer.main.get_command(app)
+    command = typer.main.get_command(app)
+    assert isinstance(command, typer.core.TyperGroup)  # several commands: a group (typer vendors its own click)
+    return command
 
 
 def _split_debug(argv: list[str]) -> tuple[list[str], bool]:

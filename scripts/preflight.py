@@ -323,7 +323,7 @@ def run_checks(
     needed = required_providers(org, teams)
     for sub in subs:
         name = f"resource providers in {sub}"
-        if sub not in reachable:
+        if arm_token is None or sub not in reachable:  # reachable is empty without a token
             checks.append(Check(name, "skipped", "subscription not reachable"))
             continue
         say(f"reading resource providers of {sub}")
@@ -352,7 +352,7 @@ def run_checks(
         cont_name = f"state container {state.storage_account}/{state.container}"
         bootstrap = ("deploy it once with local state: npx cdktf deploy platform-bootstrap "
                      "(docs/getting-started.md), or fix `state:` in teams/platform.yaml")
-        if sub not in reachable:
+        if arm_token is None or sub not in reachable:
             checks.append(Check(acct_name, "skipped", "state subscription not reachable"))
             checks.append(Check(cont_name, "skipped", "state subscription not reachable"))
         else:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from infra.config import Org, Team
+from infra.config import EnvName, Org, Team
 from stacks.selection import select
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class PlannedStack:
     name: str
     kind: str  # bootstrap | shared | env | devops
     team: Team | None = None
-    env: str | None = None
+    env: EnvName | None = None
 
 
 def stack_plan(org: Org) -> list[PlannedStack]:

@@ -22,7 +22,7 @@ STATE_DIR_CONTEXT = "mlops-kit:local-state-dir"
 
 def local_state_path(name: str, scope: Construct | None = None) -> str:
     root = scope.node.try_get_context(STATE_DIR_CONTEXT) if scope is not None else None
-    if not root:
+    if scope is None or not root:
         return f"{LOCAL_STATE_DIR}/terraform.{name}.tfstate"
     stack_dir = Path(App.of(scope).outdir).resolve() / "stacks" / name
     return Path(os.path.relpath(Path(root).resolve(), stack_dir)).joinpath(f"terraform.{name}.tfstate").as_posix()

@@ -18,7 +18,9 @@ from constructs import Construct
 from infra import azurerm as az
 
 
-def azurerm_provider(scope: Construct, *, subscription_id: str, tenant_id: str, alias: str | None = None):
+def azurerm_provider(
+    scope: Construct, *, subscription_id: str, tenant_id: str, alias: str | None = None
+) -> az.AzurermProvider:
     return az.AzurermProvider(
         scope,
         f"azurerm_{alias}" if alias else "azurerm",
