@@ -22,7 +22,7 @@ import pytest
 from scripts.cli import main
 from scripts.synth import check_outdir, clean_staging
 from tests.cli.test_new_team import flags
-from tests.conftest import ORG, REPO
+from tests.conftest import ORG, REPO, function_package
 
 
 def run(*argv: str | Path, cwd: Path | None = None) -> tuple[int, str, str]:
@@ -66,6 +66,8 @@ BAD_ARGS = [
     ["synth", "--teams", str(ORG), "--team", "nope", "--out", "/tmp/never-written"],
     ["synth", "nomatch-*", "--teams", str(ORG), "--out", "/tmp/never-written"],
     ["synth", "--teams", "/nonexistent", "--out", "/tmp/never-written"],
+    ["package", "--out", "README.md"],
+    ["package", "--nope"],
     ["new-team"],
     ["new-team", "Bad_Name", "--yes"],
     ["new-team", "no", "--yes"],
@@ -384,6 +386,7 @@ def test_ctrl_c_at_a_prompt_is_one_line_and_130(make_teams, tmp_path):
 def test_ctrl_c_during_synth_is_one_line_130_and_leaves_nothing(tmp_path):
     """SIGINT reaches python and jsii's node process alike; jsii's error after it is still just `interrupted`."""
     out = tmp_path / "cdktf.out"
+    function_package()  # synth checks it before jsii starts
     proc = subprocess.Popen(
         [sys.executable, "-m", "scripts.cli", "synth", "--teams", str(ORG), "--out", str(out)],
         cwd=REPO,

@@ -38,6 +38,9 @@ def test_new_team_validate_synth(tmp_path):
     assert validated.returncode == 0, validated.stderr
     assert "2 team file(s): churn, example" in validated.stdout
 
+    packaged = mlops_kit("package")  # the trigger function's zip: built, or up to date (no pip)
+    assert packaged.returncode == 0 and packaged.stdout.startswith("ok "), packaged.stderr
+
     out = tmp_path / "cdktf.out"
     synthesized = mlops_kit("synth", "churn-*", "--teams", teams, "--out", out)
     assert synthesized.returncode == 0, synthesized.stderr
@@ -49,4 +52,4 @@ def test_new_team_validate_synth(tmp_path):
         assert doc["resource"], stack
     dev = json.loads((out / "stacks" / "churn-dev" / "cdk.tf.json").read_text())
     assert dev["terraform"]["backend"]["azurerm"]["key"] == "churn-dev.tfstate"
-    assert "Traceback" not in created.stderr + validated.stderr + synthesized.stderr
+    assert "Traceback" not in created.stderr + validated.stderr + packaged.stderr + synthesized.stderr

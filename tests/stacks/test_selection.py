@@ -7,7 +7,7 @@ import pytest
 from infra.config import load_org
 from stacks import stack_plan
 from stacks.selection import SelectionError, parse_patterns, select
-from tests.conftest import TEAMS, synth_dir
+from tests.conftest import TEAMS, function_package, synth_dir
 
 NAMES = ["platform-bootstrap", "a-dev", "a-prod", "b-dev", "b-prod"]
 
@@ -67,10 +67,10 @@ def test_build_app_ignores_an_exported_selection(tmp_path, monkeypatch):
     from stacks import build_app
 
     monkeypatch.setenv("MLOPS_KIT_STACKS", "platform-*")
-    app = App(outdir=str(tmp_path), context={"stacks": "example-prod"})
+    app = App(outdir=str(tmp_path), context={"stacks": "example-prod", **function_package()})
     build_app(load_org(TEAMS), app=app)
     assert [c.node.id for c in app.node.children] == [p.name for p in stack_plan(load_org(TEAMS))]
-    app = App(outdir=str(tmp_path / "chosen"))
+    app = App(outdir=str(tmp_path / "chosen"), context=function_package())
     build_app(load_org(TEAMS), app=app, patterns=["example-dev"])
     assert [c.node.id for c in app.node.children] == ["example-dev"]
 
@@ -120,7 +120,7 @@ def test_build_app_honours_the_team_selector(make_teams, tmp_path):
     public["registry"] = {"host_environment": "staging"}
     teams = make_teams({"example.yaml": None, "fraud.yaml": example.replace("name: example", "name: fraud"),
                         "fraud-ml.yaml": yaml.safe_dump(public)})
-    app = App(outdir=str(tmp_path / "out"))
+    app = App(outdir=str(tmp_path / "out"), context=function_package())
     build_app(load_org(teams), app=app, patterns=["team:fraud"])
     assert [c.node.id for c in app.node.children] == ["fraud-shared", "fraud-dev", "fraud-staging", "fraud-prod",
                                                        "fraud-devops"]
