@@ -56,9 +56,18 @@ MANIFEST = "manifest.json"
 FIX = "Fix: run mlops-kit package, then synth again"
 SITE_PACKAGES = ".python_packages/lib/site-packages"
 PYTHON_VERSION = "3.11"
-PIP_TARGET_ARGS = (
-    "--platform", "manylinux2014_x86_64", "--only-binary=:all:", "--python-version", PYTHON_VERSION,
-    "--implementation", "cp",
+PIP_TARGET_ARGS = tuple(
+    f"--platform manylinux2014_x86_64 --only-binary=:all: --python-version {PYTHON_VERSION} --implementation cp".split()
+)
+PIP_OPTIONS = (
+    "--no-compile",
+    "--disable-pip-version-check",
+    "--no-input",
+    "--quiet",
+    "--retries",
+    "2",
+    "--timeout",
+    "20",
 )
 # Part of the content hash: change it when the way the package is built changes.
 RECIPE = "mlops-kit function package v1: " + " ".join(PIP_TARGET_ARGS)
@@ -142,10 +151,8 @@ def package_dir(override: Path | None = None) -> Path:
 
 # ------------------------------------------------------------------ building
 def _pip_install(requirements: Path, target: Path) -> None:
-    cmd = [
-        sys.executable, "-m", "pip", "install", "--target", str(target), "-r", str(requirements), *PIP_TARGET_ARGS,
-        "--no-compile", "--disable-pip-version-check", "--no-input", "--quiet", "--retries", "2", "--timeout", "20",
-    ]
+    target_args = ("--target", str(target), "-r", str(requirements), *PIP_TARGET_ARGS, *PIP_OPTIONS)
+    cmd = [sys.executable, "-m", "pip", "install", *target_args]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         lines = [x.strip() for x in (proc.stderr or proc.stdout).splitlines() if x.strip()]
@@ -188,7 +195,9 @@ def _replace(data: bytes | Path, target: Path) -> None:
 
 
 def build_package(
-    source: Path = FUNCTION_DIR, out: Path | None = None, force: bool = False,
+    source: Path = FUNCTION_DIR,
+    out: Path | None = None,
+    force: bool = False,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> Built | None:
     """Build the package of `source` into `out` (None: `package_dir()`); None when there is no function."""
@@ -217,8 +226,13 @@ def build_package(
             shutil.rmtree(site_packages / "bin", ignore_errors=True)
         write_zip(staging, Path(tmp) / "package.zip")
         _replace(Path(tmp) / "package.zip", target)
-    manifest = {"source": _shown(source), "source_hash": digest, "package": target.name,
-                "sha256": _sha256(target), "recipe": RECIPE}
+    manifest = {
+        "source": _shown(source),
+        "source_hash": digest,
+        "package": target.name,
+        "sha256": _sha256(target),
+        "recipe": RECIPE,
+    }
     _replace((json.dumps(manifest, indent=2) + "\n").encode(), out / MANIFEST)  # last: the record of a whole zip
     for old in out.glob("*.zip"):  # earlier builds: only the recorded one is ever used
         if old != target and HASH_NAME.fullmatch(old.name):
@@ -238,8 +252,10 @@ def _check(source: Path, out: Path, digest: str) -> str | None:
         return f"{_shown(record)}: unreadable ({e}). {FIX}"
     recorded = manifest.get("source_hash") if isinstance(manifest, dict) else None
     if recorded != digest:
-        return (f"{_shown(out)}: the function package is stale: {_shown(source)} changed since it was packaged "
-                f"(packaged {recorded}, source now {digest}). {FIX}")
+        return (
+            f"{_shown(out)}: the function package is stale: {_shown(source)} changed since it was packaged "
+            f"(packaged {recorded}, source now {digest}). {FIX}"
+        )
     package = out / f"{digest}.zip"
     if not package.is_file() or _sha256(package) != manifest.get("sha256"):
         return f"{_shown(package)}: missing, or not the zip {MANIFEST} records (sha256). {FIX}"
@@ -253,8 +269,10 @@ def synth_context(source: Path = FUNCTION_DIR, out: Path | None = None) -> dict[
     a synth of `platform-*` works before the first `mlops-kit package` (the others fail with the line).
     """
     if not (source / "function_app.py").exists():
-        print(f"mlops-kit: {_shown(source)} has no function_app.py; the function app is created without code",
-              file=sys.stderr)
+        print(
+            f"mlops-kit: {_shown(source)} has no function_app.py; the function app is created without code",
+            file=sys.stderr,
+        )
         return {"zip": "", "hash": ""}
     out = package_dir(out)
     digest = content_hash(source)
@@ -274,12 +292,17 @@ def require_package(source: Path = FUNCTION_DIR, out: Path | None = None) -> dic
 
 # ------------------------------------------------------------------ the command
 def package_command(
-    out: Annotated[Path | None, typer.Option(
-        "--out", help=f"Folder for the zip and {MANIFEST} [default: {PACKAGE_DIR_VAR}, else build/function-package]",
-    )] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help=f"Folder for the zip and {MANIFEST} [default: {PACKAGE_DIR_VAR}, else build/function-package]",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when the package matches the source")] = False,
 ) -> None:
     """Build the trigger function's code package (pip, for Linux); run it before synth, and after changing the function."""
+
     def say(msg: str) -> None:
         print(f"mlops-kit: {msg}", file=sys.stderr, flush=True)
 

@@ -58,4 +58,3 @@ def function_package_asset(scope: Construct) -> PackageAsset | None:
         scope, "function_package", path=str(given["zip"]), type=AssetType.FILE, asset_hash=content_hash.upper()
     )
     return PackageAsset(path=asset.path, content_hash=content_hash)
-

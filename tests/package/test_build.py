@@ -119,8 +119,13 @@ def test_pip_runs_with_the_azure_layout_and_fails_in_one_line(function, tmp_path
 
     def fake_run(cmd, **_):
         seen.append(cmd)
-        return subprocess.CompletedProcess(cmd, 1, "", "WARNING: Retrying...\nERROR: Could not find a version "
-                                           "that satisfies the requirement azure-functions==1.26.0\n")
+        return subprocess.CompletedProcess(
+            cmd,
+            1,
+            "",
+            "WARNING: Retrying...\nERROR: Could not find a version "
+            "that satisfies the requirement azure-functions==1.26.0\n",
+        )
 
     monkeypatch.setattr(pk.subprocess, "run", fake_run)
     with pytest.raises(pk.PipFailed) as exc:

@@ -48,22 +48,27 @@ def test_the_command_builds_a_zip_holding_the_function_source():
     assert manifest["source_hash"] == context["hash"] == package.stem and manifest["package"] == package.name
     result = cli("package")  # up to date: no pip, no progress line
     assert result.exit_code == 0 and result.stderr == ""
-    assert result.stdout == f"ok up to date: {package.relative_to(REPO)} ({package.stat().st_size / 1e6:.1f} MB, " \
-                            f"content hash {package.stem})\n"
+    assert (
+        result.stdout == f"ok up to date: {package.relative_to(REPO)} ({package.stat().st_size / 1e6:.1f} MB, "
+        f"content hash {package.stem})\n"
+    )
 
 
 def test_synth_without_a_package_fails_in_one_line(tmp_path):
     result = cli("synth", "--teams", ORG, "--out", tmp_path / "out", env={pk.PACKAGE_DIR_VAR: str(tmp_path / "none")})
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {tmp_path / 'none'}: no function package (functions/pipeline_trigger was "
-                             f"never packaged here). {FIX}\n")
+    assert result.stderr == (
+        f"error: {tmp_path / 'none'}: no function package (functions/pipeline_trigger was never packaged here). {FIX}\n"
+    )
     assert not (tmp_path / "out").exists()
 
 
 def test_a_stale_package_fails_in_one_line(built, tmp_path):
     manifest = json.loads((built / pk.MANIFEST).read_text())
     (built / pk.MANIFEST).write_text(json.dumps({**manifest, "source_hash": "0" * 20}))  # built from other source
-    result = cli("synth", "example-dev", "--teams", ORG, "--out", tmp_path / "out", env={pk.PACKAGE_DIR_VAR: str(built)})
+    result = cli(
+        "synth", "example-dev", "--teams", ORG, "--out", tmp_path / "out", env={pk.PACKAGE_DIR_VAR: str(built)}
+    )
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: {built}: the function package is stale: functions/pipeline_trigger changed")
@@ -110,13 +115,24 @@ def test_the_stacks_never_build_a_package_themselves(tmp_path):
 
 def test_npx_cdktf_synth_fails_in_one_line_without_a_package(tmp_path):
     """main.py (what `npx cdktf synth` runs): no traceback, exit 2; stacks that need no package still synth."""
-    env = {**os.environ, "MLOPS_KIT_TEAMS_DIR": str(ORG), "MLOPS_KIT_STACKS": "example-dev",
-           "CDKTF_OUTDIR": str(tmp_path / "out"), pk.PACKAGE_DIR_VAR: str(tmp_path / "none")}
+    env = {
+        **os.environ,
+        "MLOPS_KIT_TEAMS_DIR": str(ORG),
+        "MLOPS_KIT_STACKS": "example-dev",
+        "CDKTF_OUTDIR": str(tmp_path / "out"),
+        pk.PACKAGE_DIR_VAR: str(tmp_path / "none"),
+    }
     proc = subprocess.run([sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
-    assert errors == [f"error: {tmp_path / 'none'}: no function package (functions/pipeline_trigger was never "
-                      f"packaged here). {FIX}"] and "Traceback" not in proc.stderr
+    assert (
+        errors
+        == [
+            f"error: {tmp_path / 'none'}: no function package (functions/pipeline_trigger was never "
+            f"packaged here). {FIX}"
+        ]
+        and "Traceback" not in proc.stderr
+    )
 
 
 def test_the_environment_stacks_reference_the_built_zip_by_its_content_hash(example, example_out):
@@ -131,8 +147,10 @@ def test_the_environment_stacks_reference_the_built_zip_by_its_content_hash(exam
         assert any(b["source"] == f"assets/function_package/{digest.upper()}/{digest}.zip" for b in blobs.values())
 
 
-@pytest.mark.parametrize("rel", [".ci/run", "scripts/demo.sh", "azure-pipelines.yml", ".github/workflows/mlops-kit.yml",
-                                 "scripts/bench_scan.py"])
+@pytest.mark.parametrize(
+    "rel",
+    [".ci/run", "scripts/demo.sh", "azure-pipelines.yml", ".github/workflows/mlops-kit.yml", "scripts/bench_scan.py"],
+)
 def test_everything_that_synthesizes_packages_first(rel):
     text = (REPO / rel).read_text()
     runs = re.findall(r'mlops-kit"?\)?,?\s+"?(synth|package)\b', text)  # shell lines and bench_scan's argv
