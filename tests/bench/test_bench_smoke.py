@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scripts.bench import END_MARKER, START_MARKER
+from tests.conftest import function_package
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,7 @@ def test_quick_bench_runs_every_cell_and_writes_its_section(tmp_path: Path) -> N
     doc.write_text(f"# Benchmarks\n\n## Other\nkeep me\n\n{START_MARKER}\nold\n{END_MARKER}\n")
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     env.pop("MLOPS_KIT_STACKS", None)
+    function_package()  # every cell synthesizes an environment stack, which references it
     proc = subprocess.run(
         [sys.executable, "-m", "scripts.bench", "--quick", "--write", str(doc)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=1200,
