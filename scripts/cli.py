@@ -47,7 +47,7 @@ console = Console(stderr=True)
 out = Console()
 
 Teams = Annotated[
-    Path | None, typer.Option("--teams", help="Folder with platform.yaml and <team>.yaml files [default: teams/]")
+    Path | None, typer.Option("--teams", help="Folder with platform.yaml and <team>.yaml files (default: teams/)")
 ]
 
 
@@ -265,10 +265,10 @@ def preflight(
     ] = None,
     arm_url: Annotated[str | None, typer.Option(
         "--arm-url", envvar="MLOPS_KIT_ARM_URL",
-        help="Azure Resource Manager base URL [default: https://management.azure.com]")] = None,
+        help="Azure Resource Manager base URL (default: https://management.azure.com)")] = None,
     devops_url: Annotated[str | None, typer.Option(
         "--devops-url", envvar="MLOPS_KIT_DEVOPS_URL",
-        help="Azure DevOps organization URL [default: devops.organization_url of platform.yaml]")] = None,
+        help="Azure DevOps organization URL (default: devops.organization_url of platform.yaml)")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each request")] = 10.0,
 ) -> None:
     """Check that your identity can deploy: tokens, subscriptions, providers, state storage, Azure DevOps.

@@ -296,7 +296,7 @@ def package_command(
         Path | None,
         typer.Option(
             "--out",
-            help=f"Folder for the zip and {MANIFEST} [default: {PACKAGE_DIR_VAR}, else build/function-package]",
+            help=f"Folder for the zip and {MANIFEST} (default: {PACKAGE_DIR_VAR}, else build/function-package)",
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when the package matches the source")] = False,
