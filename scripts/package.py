@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ RECIPE = "mlops-kit function package v1: " + " ".join(PIP_TARGET_ARGS)
 ALWAYS_IGNORED = ("__pycache__/", "*.pyc", ".python_packages/", ".venv/", "local.settings.json", ".funcignore")
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 HASH_NAME = re.compile(r"[0-9a-f]{20}\.zip")
+KEEP_OLD_S = 3600  # an earlier build stays this long after a new one (see build_package)
 
 
 class PipFailed(Exception):
@@ -234,8 +236,10 @@ def build_package(
         "recipe": RECIPE,
     }
     _replace((json.dumps(manifest, indent=2) + "\n").encode(), out / MANIFEST)  # last: the record of a whole zip
-    for old in out.glob("*.zip"):  # earlier builds: only the recorded one is ever used
-        if old != target and HASH_NAME.fullmatch(old.name):
+    # Earlier builds: synth uses only the recorded one, but a synth that read the old record may still
+    # be copying its zip (a test session, a second terminal), so they go once they are an hour old.
+    for old in out.glob("*.zip"):
+        if old != target and HASH_NAME.fullmatch(old.name) and time.time() - old.stat().st_mtime > KEEP_OLD_S:
             old.unlink(missing_ok=True)
     return Built(target, digest, rebuilt=True)
 
