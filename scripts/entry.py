@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from infra.config import ConfigError
 from scripts.exit_codes import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_TOOL_FAILURE, EXIT_USER_ERROR
@@ -84,10 +84,38 @@ def watch_interrupts() -> None:
 
     def on_sigint(_signum: int, _frame: object) -> None:
         _SIGINT_SEEN.append(True)
+        _mute_jsii_after_interrupt()
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_sigint)
+
+
+# The thread of the jsii runtime that copies node's stderr to ours (jsii/_kernel/providers/process.py).
+JSII_STDERR_THREAD = "process.stderr_sink"
+
+
+class _WithoutJsiiStderr:
+    """sys.stderr minus what jsii's sink thread writes: after Ctrl-C, node's own report of it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if threading.current_thread().name == JSII_STDERR_THREAD:
+            return len(text)
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _mute_jsii_after_interrupt() -> None:
+    """Ctrl-C reaches node too (the terminal signals the whole process group); whether its runtime then
+    prints `Error on jsii API channel ... ECONNRESET` is a race. After an interrupt, only `interrupted` is
+    said; jsii's sink writes text lines it cannot parse with print(), through sys.stderr."""
+    if not isinstance(sys.stderr, _WithoutJsiiStderr):
+        sys.stderr = _WithoutJsiiStderr(sys.stderr)
 
 
 def was_interrupted() -> bool:

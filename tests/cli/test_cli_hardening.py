@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -432,3 +433,24 @@ def test_main_py_keeps_local_state_in_the_project_root_with_another_outdir(tmp_p
     stack_dir = out / "stacks" / "platform-bootstrap"
     path = json.loads((stack_dir / "cdk.tf.json").read_text())["terraform"]["backend"]["local"]["path"]
     assert (stack_dir / path).resolve() == REPO / "terraform.platform-bootstrap.tfstate"
+
+
+def test_after_ctrl_c_only_jsiis_stderr_copy_is_muted():
+    """CI saw `Error on jsii API channel to child process: Error: read ECONNRESET` after `interrupted`:
+    node gets the terminal's SIGINT too and jsii's sink thread prints its report. After an interrupt
+    that thread's writes are dropped; every other thread's still arrive."""
+    code = textwrap.dedent(
+        """
+        import sys, threading
+        from scripts import entry
+        def sink(): print("Error on jsii API channel to child process: Error: read ECONNRESET", file=sys.stderr)
+        def other(): print("from another thread", file=sys.stderr)
+        entry._mute_jsii_after_interrupt()
+        for name, target in ((entry.JSII_STDERR_THREAD, sink), ("worker", other)):
+            t = threading.Thread(target=target, name=name); t.start(); t.join()
+        print("interrupted", file=sys.stderr)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == ["from another thread", "interrupted"]
