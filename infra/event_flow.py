@@ -2,15 +2,17 @@
 
 infra/triggers.py takes them all (`PipelineTriggersProps`) and hands each part on as it is: Event
 Grid gets the names, sources and delivery policy, the function app the names, network and code
-package. Network placement is one optional value, `FunctionNetwork`: None is public mode, and
-private mode always brings the endpoints' link and the function's subnet together.
+package. Both constructs also take the interface contract (`interfaces`, infra/interfaces.py), whose
+`private_endpoints` is the network placement: None is public mode. Private mode also needs the
+subnet the app leaves through, `FunctionNetwork`, which is given exactly when the placement is
+(`check_network`), so the two cannot disagree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.interfaces import PrivateLink
+from infra.interfaces import Interfaces
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,6 @@ class Telemetry:
     app_insights_connection_string: str
     app_insights_id: str
     app_insights_local_auth_disabled: bool  # then ingestion needs Entra: a role and an auth setting
-    log_analytics_workspace_id: str
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,15 @@ class CodePackage:
 
 @dataclass(frozen=True)
 class FunctionNetwork:
-    """Private mode: where the private endpoints go, and the subnet the app leaves through (VNet integration)."""
+    """Private mode's outbound half: the subnet the app leaves through (VNet integration). The inbound half, where
+    the private endpoints go, is `interfaces.private_endpoints`."""
 
-    link: PrivateLink
     function_subnet_id: str
+
+
+def check_network(interfaces: Interfaces, network: FunctionNetwork | None) -> None:
+    """The function subnet comes with the placement: private mode needs it, public mode takes none."""
+    if interfaces.private != (network is not None):
+        mode = "private mode (interfaces.private_endpoints set)" if interfaces.private else "public mode"
+        need = "needs" if interfaces.private else "takes no"
+        raise ValueError(f"event flow: {mode} {need} network (FunctionNetwork, the function's outbound subnet)")

@@ -53,7 +53,7 @@ class EventGridProps:
     sources: EventSources
     delivery: DeliveryPolicy
     queue: QueueTarget
-    log_analytics_workspace_id: str
+    log_analytics_workspace_id: str | None  # None: no diagnostic settings on the topics (the caller's interfaces)
 
 
 class EventGrid:
@@ -122,10 +122,11 @@ class EventGrid:
             role_name="Storage Blob Data Contributor", principal_id=principal,
             principal_type="ServicePrincipal", description=f"{key} events that could not be delivered",
         )
-        diagnostics(
-            self.scope, f"{key}_topic_diagnostics", target_resource_id=topic.id,
-            log_analytics_workspace_id=p.log_analytics_workspace_id,
-        )
+        if p.log_analytics_workspace_id is not None:
+            diagnostics(
+                self.scope, f"{key}_topic_diagnostics", target_resource_id=topic.id,
+                log_analytics_workspace_id=p.log_analytics_workspace_id,
+            )
         return topic, [sender, dead_letter]
 
     def _subscription(

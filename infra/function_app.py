@@ -38,18 +38,19 @@ private storage account, which no runner outside the network ever calls.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from cdktf import ITerraformDependable
 from constructs import Construct
 
 from infra import azurerm as az
-from infra.bindings.azapi import AzapiResource, AzapiResourceAction, AzapiResourceIdentity, AzapiUpdateResource
-from infra.event_flow import CodePackage, FunctionNetwork, ResourceGroupRef, TriggerNames
-from infra.interfaces import private_endpoint, role
+from infra.bindings.azapi import AzapiResourceAction, AzapiResourceIdentity, AzapiUpdateResource
+from infra.event_flow import CodePackage, FunctionNetwork, ResourceGroupRef, TriggerNames, check_network
+from infra.interfaces import Interfaces, Supports, Target, apply_interfaces, role
 from infra.storage import SecureStorageProps, secure_storage_account
-from infra.suppressions import METADATA_KEY, SUPPRESSIONS_KEY, suppress
+from infra.suppressions import Reasons, suppress, unsuppress
+from infra.tags import TaggedAzapiResource
 
 SITE_TYPE = "Microsoft.Web/sites@2024-04-01"
 PUBLISHING_POLICY_TYPE = "Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01"
@@ -63,9 +64,6 @@ PYTHON_VERSION = "3.11"
 MIN_INSTANCES, MAX_INSTANCES = 40, 1000
 DEFAULT_MAX_INSTANCES = 40
 INSTANCE_MEMORY_MB = 2048
-_PUBLIC_PACKAGES = ("code packages only (the trigger function's zip, rebuilt at every synth; no data, no secret): "
-                    "the deploying runner uploads over the public endpoint with Entra ID (shared keys off, no "
-                    "anonymous access, TLS 1.2); in private mode the app reads it through a private endpoint")
 
 
 def check_instance_count(value: int) -> int:
@@ -82,18 +80,23 @@ class FlexFunctionAppProps:
     identity_id: str  # user-assigned identity: runs the app and reads/writes its deployment container
     identity_principal_id: str
     app_settings: Mapping[str, str]  # identity-based settings only (the caller's tests check)
-    tags: Mapping[str, str]
-    network: FunctionNetwork | None = None  # None: public; else outbound VNet integration + private endpoints
+    # private_endpoints set: private mode (the site closed and VNet-integrated, the package account's `blob`
+    # endpoint); role_assignments and tags: the site's.
+    interfaces: Interfaces
+    network: FunctionNetwork | None = None  # the app's outbound subnet: given exactly in private mode
     package: CodePackage | None = None  # None: no code is deployed
     maximum_instance_count: int = DEFAULT_MAX_INSTANCES
     depends_on: Sequence[ITerraformDependable] = ()  # grants and queues the host needs at start
     upload_after: Sequence[ITerraformDependable] = ()  # slow resources the package upload waits for
 
+    def __post_init__(self) -> None:
+        check_network(self.interfaces, self.network)
+
 
 def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict[str, Any]:
     """The `Microsoft.Web/sites` body: Flex config, HTTPS and TLS 1.2, the given settings, nothing else."""
     network: dict[str, Any] = {"publicNetworkAccess": "Enabled"}
-    if p.network is not None:
+    if p.network is not None:  # private mode (check_network: exactly when interfaces.private_endpoints is set)
         network = {"publicNetworkAccess": "Disabled", "virtualNetworkSubnetId": p.network.function_subnet_id}
     return {
         "kind": "functionapp,linux",
@@ -132,11 +135,27 @@ def site_body(p: FlexFunctionAppProps, deployment_container_url: str) -> dict[st
 
 
 class FlexFunctionApp(Construct):
+    """The site (azapi, Flex Consumption), its code-only deployment account and the code deployment."""
+
+    SUPPORTS: ClassVar[Supports] = Supports(
+        private_endpoints=True,
+        role_assignments=True,
+        tags=True,
+        reasons={
+            "lock": "nothing to keep: the site is rebuilt from its configuration and the package account holds "
+            "only the code package, rebuilt at every synth",
+            "diagnostics": "the site's diagnostic setting belongs to the composing construct (PipelineTriggers "
+            "sends it to Log Analytics with its storage's, at the address of earlier releases); the package "
+            "account's writes are in the Activity log and the app's deployment history",
+        },
+    )
+
     def __init__(self, scope: Construct, id_: str, props: FlexFunctionAppProps):
         super().__init__(scope, id_)
         self.props = props
         container_url = self._deployment_storage()
-        self.site = AzapiResource(
+        # Tagged: the stack's tagging aspect reaches it like any azurerm resource; interface tags win.
+        self.site = TaggedAzapiResource(
             self,
             "site",
             type=SITE_TYPE,
@@ -145,9 +164,13 @@ class FlexFunctionApp(Construct):
             location=props.resource_group.location,
             identity=AzapiResourceIdentity(type="UserAssigned", identity_ids=[props.identity_id]),
             body=site_body(props, container_url),
-            tags=dict(props.tags),
             # The host starts with the app: its storage roles and queues must exist first.
             depends_on=[self.deployment_grant, *props.depends_on],
+        )
+        # Inbound, nothing: no private endpoint on the site (nothing calls the app; private mode closes it).
+        self.applied = apply_interfaces(
+            self, self.site, replace(props.interfaces, private_endpoints=None), supports=self.SUPPORTS,
+            target=Target(name=props.names.function_app, kind="function-app"),
         )
         self.publishing = [
             AzapiUpdateResource(
@@ -173,32 +196,31 @@ class FlexFunctionApp(Construct):
                 location=p.resource_group.location, private=False,
             ),
         )
-        suppress(self.package_storage, "CKV_AZURE_59", _PUBLIC_PACKAGES)
-        if p.network is not None:
+        if p.interfaces.private:
             # The account gets a private endpoint below, so CKV2_AZURE_33 passes: drop the public-mode
-            # suppression secure_storage_account recorded (None deletes an override key in cdktf).
-            self.package_storage.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.CKV2_AZURE_33", None)
+            # suppression secure_storage_account recorded.
+            unsuppress(suppress(self.package_storage, Reasons.PACKAGES_PUBLIC_NETWORK), "CKV2_AZURE_33")
         else:
-            suppress(self.package_storage, "CKV2_AZURE_33", _PUBLIC_PACKAGES)
-        suppress(self.package_storage, "CKV_MLK_6", "holds only the code package, rebuilt from the kit's "
-                 "functions/ folder at every synth: a destroy loses nothing the next apply does not recreate")
+            suppress(self.package_storage, Reasons.PACKAGES_PUBLIC)
+        suppress(self.package_storage, Reasons.PACKAGES_DISPOSABLE)
         self.deployment_container = az.StorageContainer(
             self, "deployment_container", name=DEPLOYMENT_CONTAINER, storage_account_id=self.package_storage.id,
             container_access_type="private",
         )
-        suppress(self.deployment_container, "CKV2_AZURE_21", "code packages only; writes are the deployer's upload "
-                 "and the platform's One Deploy, both recorded in the Activity log and the app's deployment history")
+        suppress(self.deployment_container, Reasons.PACKAGE_CONTAINER_LOGS)
         # The platform reads and writes the deployment container with the app's identity (functionAppConfig).
         self.deployment_grant = role(
             self, "deployment_storage", scope_id=self.deployment_container.id,
             role_name="Storage Blob Data Contributor", principal_id=p.identity_principal_id,
             principal_type="ServicePrincipal", description="trigger function: its deployment container",
         )
-        if p.network is not None:
-            private_endpoint(
-                self, "package_blob_endpoint", link=p.network.link, name=f"pep-{p.names.package_storage}-blob",
-                resource_id=self.package_storage.id, subresource="blob",
-            )
+        # Private mode: the app reads its package through a `blob` endpoint (package_blob_endpoint, as before).
+        package = Target(p.names.package_storage, "function-packages", subresources=("blob",), prefix="package",
+                         name_by_subresource=True)
+        self.package_applied = apply_interfaces(
+            self, self.package_storage, Interfaces(private_endpoints=p.interfaces.private_endpoints),
+            target=package, supports=self.SUPPORTS,
+        )
         return f"{self.package_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}"
 
     def _deploy_code(self, package: CodePackage, container_url: str) -> tuple[az.StorageBlob, AzapiResourceAction]:

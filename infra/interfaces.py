@@ -148,6 +148,7 @@ class Target:
     prefix: str = ""  # construct id prefix of what is added (keeps the addresses of earlier releases)
     diagnostics_path: str = ""  # e.g. /blobServices/default: storage logs live on the service, not the account
     metric_category: str = "AllMetrics"
+    name_by_subresource: bool = False  # name even one endpoint like several (<sub>_endpoint): earlier releases did
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.subresources if s not in PRIVATE_DNS_ZONES]
@@ -211,7 +212,7 @@ def _endpoints(
     scope: Construct, rid: str, link: PrivateLink, target: Target, cid: Callable[[str], str]
 ) -> dict[str, az.PrivateEndpoint]:
     """One endpoint per sub-resource: `endpoint`/pep-<name> for one, `<sub>_endpoint`/pep-<name>-<sub> for several."""
-    several = len(target.subresources) > 1
+    several = target.name_by_subresource or len(target.subresources) > 1
     return {
         sub: private_endpoint(
             scope,

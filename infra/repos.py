@@ -31,17 +31,12 @@ from constructs import Construct
 
 from infra.bindings import azuredevops as ado
 from infra.plan import TEMPLATES, RepoPlan
-from infra.suppressions import suppress
+from infra.suppressions import Reasons, suppress
 
 NO_CI = "***NO_CI***"  # Azure Repos/Pipelines skip CI for a push whose commit message contains this
 INIT_WRITES = ("README.md",)  # files the Clean initialization commits (resource_git_repository.go)
 REPO_LIFECYCLE = TerraformResourceLifecycle(prevent_destroy=True, ignore_changes=["initialization"])
 SEED_ONCE = TerraformResourceLifecycle(ignore_changes=["content", "commit_message"])
-TEMPLATES_UNREVIEWED = (
-    "kit templates repo: only Terraform writes it (every kit upgrade, from the kit's own reviewed pipeline); "
-    "a reviewer policy would refuse those pushes (TF402455). Project contributors are denied every write "
-    "permission on it instead (azuredevops_git_permissions), so no unreviewed change reaches it"
-)
 # Project contributors on the templates repo: read, never write (so `extends` means the kit's template).
 READ_ONLY = {
     "GenericContribute": "Deny",
@@ -90,8 +85,7 @@ class TeamRepos(Construct):
             )
             self.repositories[plan.key] = repo
             if plan.kit_owned:
-                for check in ("CKV2_ADO_1", "CKV2_MLK_3", "CKV2_MLK_4"):
-                    suppress(repo, check, TEMPLATES_UNREVIEWED)
+                suppress(repo, Reasons.TEMPLATES_UNREVIEWED)  # CKV2_ADO_1, CKV2_MLK_3, CKV2_MLK_4
             self.files[plan.key] = [
                 ado.GitRepositoryFile(
                     self,

@@ -22,8 +22,8 @@ Reasons live in one catalogue, `Reasons` below, and call sites name them:
     suppress(self.vault, Reasons.KEY_VAULT_PUBLIC)        # every check the reason covers
 
 so one reason is written once, even when several checks or resources share it, and the catalogue
-is what docs/checkov-baseline.md is generated from (through the synthesized JSON). The older form
-`suppress(resource, check_id, reason)` with free text still works for call sites not migrated yet.
+is what docs/checkov-baseline.md is generated from (through the synthesized JSON). There is no
+free-text form: a new by-design finding gets a catalogue entry.
 """
 
 from __future__ import annotations
@@ -70,10 +70,15 @@ _PUBLIC_STORAGE = (
     "closes the network and adds private endpoints"
 )
 _STANDARD_ACR = "Standard SKU in public mode: {feature} is Premium-only (private mode uses Premium and enables it)"
+_PUBLIC_PACKAGES = (
+    "code packages only (the trigger function's zip, rebuilt at every synth; no data, no secret): the deploying "
+    "runner uploads over the public endpoint with Entra ID (shared keys off, no anonymous access, TLS 1.2); in "
+    "private mode the app reads it through a private endpoint"
+)
 
 
 class Reasons(Enum):
-    """The catalogue: every by-design finding of the migrated constructs, named once."""
+    """The catalogue: every by-design finding of the kit, named once."""
 
     # Key Vault (infra/key_vault.py)
     KEY_VAULT_PUBLIC = Reason(
@@ -145,32 +150,87 @@ class Reasons(Enum):
         "GZRS",
     )
 
+    # Event flow: the function's own storage and plan (infra/triggers.py)
+    FUNCTION_STORAGE_DISPOSABLE = Reason(
+        ("CKV_MLK_6",),
+        "holds no data worth keeping: the Functions host's locks and keys, event claims that only matter while an "
+        "event can be redelivered, and queued events that Event Grid's dead-letter and replay cover; a destroy loses "
+        "nothing the kit cannot recreate",
+    )
+    FUNCTION_STORAGE_QUEUE_LOGS = Reason(
+        ("CKV_AZURE_33",),
+        "queue requests go to Log Analytics through the account's diagnostic setting (queueServices/default, "
+        "category group allLogs); classic queue_properties logging is written on the queue data plane, which the "
+        "kit keeps azurerm off (stacks/providers.py)",
+    )
+    FUNCTION_CLAIMS_LOGS = Reason(
+        ("CKV2_AZURE_21",),
+        "blob reads, writes and deletes of the function storage go to Log Analytics through the account's "
+        "diagnostic setting (blobServices/default, category group allLogs); the check only recognises classic "
+        "Storage Analytics",
+    )
+    FLEX_PLAN_NO_WORKER_COUNT = Reason(
+        ("CKV_AZURE_212",),
+        "Flex Consumption (FC1): the platform allocates instances per execution and scales from zero, so a plan "
+        "worker count does not apply; queued events wait for an instance",
+    )
+    FLEX_PLAN_NO_ZONE_BALANCING = Reason(
+        ("CKV_AZURE_225",),
+        "Flex Consumption (FC1): zone_balancing_enabled is an App Service plan setting for dedicated workers; an "
+        "event whose processing is lost stays in the queue and is delivered again, never dropped",
+    )
+    # Event flow: the function's code package account (infra/function_app.py)
+    PACKAGES_PUBLIC = Reason(("CKV_AZURE_59", "CKV2_AZURE_33"), _PUBLIC_PACKAGES)  # public mode: no endpoint either
+    PACKAGES_PUBLIC_NETWORK = Reason(("CKV_AZURE_59",), _PUBLIC_PACKAGES)  # private mode: the app reads it privately
+    PACKAGES_DISPOSABLE = Reason(
+        ("CKV_MLK_6",),
+        "holds only the code package, rebuilt from the kit's functions/ folder at every synth: a destroy loses "
+        "nothing the next apply does not recreate",
+    )
+    PACKAGE_CONTAINER_LOGS = Reason(
+        ("CKV2_AZURE_21",),
+        "code packages only; writes are the deployer's upload and the platform's One Deploy, both recorded in the "
+        "Activity log and the app's deployment history",
+    )
+    # Azure DevOps repos (infra/repos.py)
+    TEMPLATES_UNREVIEWED = Reason(
+        ("CKV2_ADO_1", "CKV2_MLK_3", "CKV2_MLK_4"),
+        "kit templates repo: only Terraform writes it (every kit upgrade, from the kit's own reviewed pipeline); a "
+        "reviewer policy would refuse those pushes (TF402455). Project contributors are denied every write "
+        "permission on it instead (azuredevops_git_permissions), so no unreviewed change reaches it",
+    )
+    # Terraform state (stacks/bootstrap.py)
+    STATE_CONTAINER_LOGS = Reason(
+        ("CKV2_AZURE_21",),
+        "accepted gap: this stack runs first, before any Log Analytics workspace exists, so no blob diagnostic "
+        "setting is attached to the state container; access is Entra ID only (shared keys off) with versioning, "
+        "soft delete and a delete lock",
+    )
+
     def format(self, **values: object) -> Reason:
         return self.value.format(**values)
 
 
-def suppress(resource: TerraformResource, what: str | Reason | Reasons, reason: str | None = None) -> TerraformResource:
-    """Record that a finding is by design for `resource`, and why; returns the resource.
+def suppress(resource: TerraformResource, reason: Reason | Reasons) -> TerraformResource:
+    """Record that the findings of a catalogue entry (or a formatted `Reason`) are by design for `resource`.
 
-    `suppress(resource, Reasons.NAME)` (or a formatted `Reason`) records every check of the
-    catalogue entry; `suppress(resource, check_id, reason)` is the older free-text form. The id is
-    checked here (a typo would silently suppress nothing); the reason is validated by the scan, so
-    that a hand-written override in the JSON is held to the same rule.
+    Records every check of the entry with its text; returns the resource. The entry's check ids were
+    checked when it was written; the text is validated again by the scan, so that a hand-written
+    override in the JSON is held to the same rule.
     """
-    checks: tuple[str, ...]
-    if isinstance(what, str):
-        if reason is None:
-            raise TypeError("suppress(resource, check_id, reason): the free-text form needs a reason")
-        if not CHECK_ID.match(what):
-            raise ValueError(f"suppress: {what!r} is not a checkov check id (like CKV_AZURE_33 or CKV2_MLK_1)")
-        checks, text = (what,), reason
-    else:
-        if reason is not None:
-            raise TypeError("suppress(resource, Reasons.NAME): the catalogue entry already says why")
-        entry = what.value if isinstance(what, Reasons) else what
-        checks, text = entry.checks, entry.text
-    for check_id in checks:
-        resource.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.{check_id}", text)
+    entry = reason.value if isinstance(reason, Reasons) else reason
+    if not isinstance(entry, Reason):  # a bare string: the free-text form is gone, the catalogue names reasons
+        raise TypeError(f"suppress: takes a Reasons entry (or a Reason), got {type(reason).__name__}")
+    for check_id in entry.checks:
+        resource.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.{check_id}", entry.text)
+    return resource
+
+
+def unsuppress(resource: TerraformResource, check_id: str) -> TerraformResource:
+    """Drop a suppression recorded earlier (by a shared helper) where the check passes now; returns the resource."""
+    if not CHECK_ID.match(check_id):
+        raise ValueError(f"unsuppress: {check_id!r} is not a checkov check id (like CKV_AZURE_33 or CKV2_MLK_1)")
+    resource.add_override(f"//.{METADATA_KEY}.{SUPPRESSIONS_KEY}.{check_id}", None)  # None deletes the key in cdktf
     return resource
 
 

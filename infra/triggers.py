@@ -17,13 +17,14 @@ and entitles it in the organization). It reaches its storage by identity (shared
 its app settings are exactly the settings the function reads, named by the function's own contract
 (functions/pipeline_trigger/trigger_core/contract.py, `DeployedSettings`), plus the host's
 identity-based settings: no key, SAS, connection string with a secret. Props come in the small
-groups of infra/event_flow.py; `network` (None: public) decides everything private mode changes.
+groups of infra/event_flow.py and the interface contract (infra/interfaces.py): its
+`private_endpoints` (None: public) decides everything private mode changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from constructs import Construct
 from trigger_core.contract import POISON_QUEUE_SUFFIX, DeployedSettings
@@ -38,12 +39,13 @@ from infra.event_flow import (
     ResourceGroupRef,
     Telemetry,
     TriggerNames,
+    check_network,
 )
 from infra.event_grid import EventGrid, EventGridProps, QueueTarget
 from infra.function_app import DEFAULT_MAX_INSTANCES, FlexFunctionApp, FlexFunctionAppProps
-from infra.interfaces import diagnostics, private_endpoint, role
+from infra.interfaces import Interfaces, Supports, Target, apply_interfaces, role
 from infra.storage import SecureStorageProps, secure_storage_account
-from infra.suppressions import suppress
+from infra.suppressions import Reasons, suppress
 
 IDEMPOTENCY_CONTAINER = "trigger-idempotency"
 # The queue Event Grid delivers to; the function learns its name from EVENT_QUEUE_NAME and reads it
@@ -71,13 +73,31 @@ class PipelineTriggersProps:
     delivery: DeliveryPolicy
     devops: DevopsTarget
     telemetry: Telemetry
-    network: FunctionNetwork | None = None  # None: public mode
+    # diagnostics: the site, the function storage (blob and queue services) and both topics; private_endpoints:
+    # private mode (storage firewall and its `blob`/`queue` endpoints, the package account's endpoint, the site
+    # closed and VNet-integrated); role_assignments and tags: the site's.
+    interfaces: Interfaces
+    network: FunctionNetwork | None = None  # the app's outbound subnet: given exactly in private mode
     package: CodePackage | None = None  # None: the app is created without code
     maximum_instance_count: int = DEFAULT_MAX_INSTANCES
-    tags: Mapping[str, str] = field(default_factory=dict)  # azapi resources are not reached by the tagging aspect
+
+    def __post_init__(self) -> None:
+        check_network(self.interfaces, self.network)
 
 
 class PipelineTriggers(Construct):
+    SUPPORTS: ClassVar[Supports] = Supports(
+        diagnostics=True,
+        private_endpoints=True,
+        role_assignments=True,
+        tags=True,
+        reasons={
+            "lock": "nothing to keep: the function storage holds the host's locks and keys, event claims that "
+            "matter only while an event can be redelivered and queued events that dead-lettering and replay "
+            "cover; the site, plan and topics are rebuilt from configuration",
+        },
+    )
+
     def __init__(self, scope: Construct, id_: str, props: PipelineTriggersProps):
         super().__init__(scope, id_)
         self.props = p = props
@@ -93,7 +113,8 @@ class PipelineTriggers(Construct):
             EventGridProps(
                 resource_group=p.resource_group, names=p.names, sources=p.sources, delivery=p.delivery,
                 queue=QueueTarget(account_id=self.storage.id, name=self.event_queue.name, id=self.event_queue.id),
-                log_analytics_workspace_id=p.telemetry.log_analytics_workspace_id,
+                log_analytics_workspace_id=p.interfaces.diagnostics.log_analytics_workspace_id
+                if p.interfaces.diagnostics else None,
             ),
         )
         self.lake_topic, self.ml_topic = self.events.lake_topic, self.events.ml_topic
@@ -110,7 +131,8 @@ class PipelineTriggers(Construct):
             "function_app",
             FlexFunctionAppProps(
                 resource_group=p.resource_group, names=p.names, plan_id=self.plan.id, identity_id=self.identity.id,
-                identity_principal_id=self.identity.principal_id, app_settings=self.app_settings, tags=p.tags,
+                identity_principal_id=self.identity.principal_id, app_settings=self.app_settings,
+                interfaces=Interfaces(private_endpoints=p.interfaces.private_endpoints),  # the site's are applied here
                 network=p.network, package=p.package, maximum_instance_count=p.maximum_instance_count,
                 depends_on=[*grants, self.event_queue, self.poison_queue],
                 # The topics come after the workspace and the lake (their sources), minutes into the
@@ -119,9 +141,7 @@ class PipelineTriggers(Construct):
             ),
         )
         self.site = self.function_app.site
-        self._diagnostics()
-        if p.network is not None:
-            self._storage_endpoints(p.network)
+        self._apply_interfaces()
 
     def _storage(self) -> None:
         """The function's own account: host state, the event and poison queues, the claims (and their cleanup)."""
@@ -129,7 +149,7 @@ class PipelineTriggers(Construct):
         # Private mode: selected networks (default Deny, AzureServices bypass), so that Event Grid,
         # a trusted service with a managed identity, can write to the queue; the app itself goes
         # through the private endpoints (`_storage_endpoints`; infra/storage.py, `trusted_services`).
-        private = p.network is not None
+        private = p.interfaces.private
         self.storage = secure_storage_account(
             self,
             "storage",
@@ -163,15 +183,9 @@ class PipelineTriggers(Construct):
         self._storage_suppressions()
 
     def _storage_suppressions(self) -> None:
-        suppress(self.storage, "CKV_MLK_6", "holds no data worth keeping: the Functions host's locks and keys, "
-                 "event claims that only matter while an event can be redelivered, and queued events that Event "
-                 "Grid's dead-letter and replay cover; a destroy loses nothing the kit cannot recreate")
-        suppress(self.storage, "CKV_AZURE_33", "queue requests go to Log Analytics through the account's diagnostic "
-                 "setting (queueServices/default, category group allLogs); classic queue_properties logging is "
-                 "written on the queue data plane, which the kit keeps azurerm off (stacks/providers.py)")
-        suppress(self.idempotency_container, "CKV2_AZURE_21", "blob reads, writes and deletes of the function storage "
-                 "go to Log Analytics through the account's diagnostic setting (blobServices/default, category group "
-                 "allLogs); the check only recognises classic Storage Analytics")
+        suppress(self.storage, Reasons.FUNCTION_STORAGE_DISPOSABLE)
+        suppress(self.storage, Reasons.FUNCTION_STORAGE_QUEUE_LOGS)
+        suppress(self.idempotency_container, Reasons.FUNCTION_CLAIMS_LOGS)
 
     def _grants(self) -> list[az.RoleAssignment]:
         """The function identity's data roles on its own storage (and on App Insights when local auth is off)."""
@@ -207,30 +221,27 @@ class PipelineTriggers(Construct):
             self, "plan", name=p.names.plan, resource_group_name=p.resource_group.name,
             location=p.resource_group.location, os_type="Linux", sku_name="FC1",
         )
-        suppress(plan, "CKV_AZURE_212", "Flex Consumption (FC1): the platform allocates instances per execution "
-                 "and scales from zero, so a plan worker count does not apply; queued events wait for an instance")
-        suppress(plan, "CKV_AZURE_225", "Flex Consumption (FC1): zone_balancing_enabled is an App Service plan "
-                 "setting for dedicated workers; an event whose processing is lost stays in the queue and is "
-                 "delivered again, never dropped")
+        suppress(plan, Reasons.FLEX_PLAN_NO_WORKER_COUNT)
+        suppress(plan, Reasons.FLEX_PLAN_NO_ZONE_BALANCING)
         return plan
 
-    def _diagnostics(self) -> None:
-        law = self.props.telemetry.log_analytics_workspace_id
-        diagnostics(self, "function_diagnostics", target_resource_id=self.site.id, log_analytics_workspace_id=law)
-        for service in ("blob", "queue"):
-            diagnostics(
-                self, "storage_diagnostics" if service == "blob" else "storage_queue_diagnostics",
-                target_resource_id=f"{self.storage.id}/{service}Services/default",
-                log_analytics_workspace_id=law, metric_category="Transaction",
-            )
-
-    def _storage_endpoints(self, network: FunctionNetwork) -> None:
-        # Outbound only: the app reaches its storage through these; nothing reaches the app.
-        for service in ("blob", "queue"):
-            private_endpoint(
-                self, f"storage_{service}_endpoint", link=network.link, name=f"pep-{self.props.names.storage}-{service}",
-                resource_id=self.storage.id, subresource=service,
-            )
+    def _apply_interfaces(self) -> None:
+        """The site takes the interfaces; the function storage shares the diagnostics (blob and queue services) and
+        the placement: outbound only, the app reaches its storage through `blob` and `queue` endpoints, nothing
+        reaches the app. Construct ids are those of earlier releases (function_diagnostics, storage_diagnostics,
+        storage_queue_diagnostics, storage_<sub>_endpoint)."""
+        i, names = self.props.interfaces, self.props.names
+        logs = Interfaces(diagnostics=i.diagnostics)
+        placed = replace(logs, private_endpoints=i.private_endpoints)
+        storage = Target(names.storage, "function-storage", subresources=("blob", "queue"), prefix="storage",
+                         diagnostics_path="/blobServices/default", metric_category="Transaction")
+        queues = Target(names.storage, "function-queues", prefix="storage_queue",
+                        diagnostics_path="/queueServices/default", metric_category="Transaction")
+        site = Target(names.function_app, "function-app", prefix="function")
+        self.applied = apply_interfaces(self, self.site, replace(i, private_endpoints=None), target=site,
+                                        supports=self.SUPPORTS)
+        self.storage_applied = apply_interfaces(self, self.storage, placed, target=storage, supports=self.SUPPORTS)
+        self.queues_applied = apply_interfaces(self, self.storage, logs, target=queues, supports=self.SUPPORTS)
 
 
 def function_settings(

@@ -16,7 +16,7 @@ from infra.config import Platform
 from infra.identity import StateAccess, StateAccessProps
 from infra.interfaces import PROTECTED, delete_lock
 from infra.storage import SecureStorageProps, secure_storage_account
-from infra.suppressions import suppress
+from infra.suppressions import Reasons, suppress
 from stacks.backend import local_state_path
 from stacks.providers import azurerm_provider
 
@@ -50,9 +50,7 @@ class BootstrapStack(TerraformStack):
             self, "state_container", name=state.container, storage_account_id=account.id,
             container_access_type="private", lifecycle=PROTECTED,
         )
-        suppress(container, "CKV2_AZURE_21", "accepted gap: this stack runs first, before any Log Analytics workspace "
-                 "exists, so no blob diagnostic setting is attached to the state container; access is Entra ID only "
-                 "(shared keys off) with versioning, soft delete and a delete lock")
+        suppress(container, Reasons.STATE_CONTAINER_LOGS)
         delete_lock(self, "state_lock", account.id, "terraform-state")
         StateAccess(self, "state_access", StateAccessProps(container_id=container.id))
         TerraformOutput(self, "state_storage_account", value=account.name)

@@ -38,7 +38,6 @@ from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
 from infra.pipelines import pipeline_folder, pipeline_name
 from infra.profile import environment_profile
-from infra.tags import standard_tags
 from infra.triggers import PipelineTriggers, PipelineTriggersProps
 from stacks.backend import use_backend
 from stacks.function_package import function_package_asset
@@ -270,9 +269,8 @@ class EnvironmentStack(TerraformStack):
         """Lake and registry events -> the trigger function -> training and release runs."""
         org, team, env, names, p = self._org, self._team, self._env, self._names, self._profile
         training, package, appi = team.triggers.training, function_package_asset(self), monitoring.app_insights
-        network = None  # public mode; private mode places the endpoints and the app's outbound subnet together
-        if p.placement is not None and self._link is not None:
-            network = FunctionNetwork(link=self._link, function_subnet_id=p.placement.function_subnet_id)
+        # Private mode: the placement's endpoints (interfaces) and the app's outbound subnet, from the same profile.
+        network = FunctionNetwork(function_subnet_id=p.placement.function_subnet_id) if p.placement else None
         return PipelineTriggers(
             self,
             "triggers",
@@ -307,12 +305,11 @@ class EnvironmentStack(TerraformStack):
                 telemetry=Telemetry(
                     app_insights_connection_string=appi.connection_string, app_insights_id=appi.id,
                     app_insights_local_auth_disabled=appi.local_authentication_disabled_input is True,
-                    log_analytics_workspace_id=monitoring.log_analytics.id,
                 ),
+                # The site is tagged by the stack's aspect (TaggedAzapiResource); nothing holds data to lock.
+                interfaces=self._interfaces(monitoring, data=False),
                 network=network,
                 package=CodePackage(path=package.path, content_hash=package.content_hash) if package else None,
-                tags=standard_tags(team=team.name, env=env, cost_center=team.cost_center,
-                                   defaults=org.platform.default_tags, network=p.network_mode),
             ),
         )
 

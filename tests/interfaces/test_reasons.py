@@ -2,7 +2,7 @@
 
 The scan (scripts/scan.py) reads `//.mlops_kit.suppressions` from the synthesized JSON; the
 catalogue only decides what is written there, so the tests check that: each entry records every
-check it covers with its text, the free-text form still works, and every catalogue text is in the
+check it covers with its text, there is no free-text form, and every catalogue text is in the
 generated docs/checkov-baseline.md (which tests/policies keep equal to the scan's own view).
 """
 
@@ -14,16 +14,18 @@ import pytest
 from cdktf import App, TerraformStack
 
 from infra import azurerm as az
-from infra.suppressions import MIN_REASON_LENGTH, Reason, Reasons, suppress, suppressions_of
+from infra.suppressions import MIN_REASON_LENGTH, Reason, Reasons, suppress, suppressions_of, unsuppress
 
 BASELINE = Path(__file__).resolve().parents[2] / "docs" / "checkov-baseline.md"
 
 
-def _recorded(*calls) -> dict[str, object]:
+def _recorded(*calls, dropped: tuple[str, ...] = ()) -> dict[str, object]:
     stack = TerraformStack(App(), "reasons")
     rg = az.ResourceGroup(stack, "rg", name="rg-reasons", location="westeurope")
     for args in calls:
         suppress(rg, *args)
+    for check_id in dropped:
+        unsuppress(rg, check_id)
     # to_terraform keeps the `//` comment block (Testing.synth strips it); a real synth writes the same.
     return suppressions_of(stack.to_terraform()["resource"]["azurerm_resource_group"]["rg"])
 
@@ -39,16 +41,24 @@ def test_a_formatted_reason_fills_its_placeholders():
     assert recorded["CKV_AZURE_206"].startswith("ZRS (no geo-replication) is the caller's choice")
 
 
-def test_the_free_text_form_still_works_and_composes():
-    recorded = _recorded((Reasons.STORAGE_NO_QUEUES,), ("CKV_MLK_6", "a reason for a call site not migrated yet"))
-    assert recorded == {"CKV_AZURE_33": Reasons.STORAGE_NO_QUEUES.value.text,
-                        "CKV_MLK_6": "a reason for a call site not migrated yet"}
+def test_reasons_compose_and_a_later_one_wins():
+    recorded = _recorded((Reasons.STORAGE_PUBLIC,), (Reasons.PACKAGES_PUBLIC_NETWORK,), (Reasons.PACKAGES_DISPOSABLE,))
+    assert recorded == {"CKV_AZURE_59": Reasons.PACKAGES_PUBLIC_NETWORK.value.text,
+                        "CKV2_AZURE_33": Reasons.STORAGE_PUBLIC.value.text,
+                        "CKV_MLK_6": Reasons.PACKAGES_DISPOSABLE.value.text}
 
 
-def test_the_two_forms_do_not_mix():
-    with pytest.raises(TypeError):
-        _recorded((Reasons.STORAGE_NO_QUEUES, "and a second reason"))
-    with pytest.raises(TypeError):
+def test_unsuppress_drops_what_a_shared_helper_recorded():
+    recorded = _recorded((Reasons.STORAGE_PUBLIC,), dropped=("CKV2_AZURE_33",))
+    assert recorded == {"CKV_AZURE_59": Reasons.STORAGE_PUBLIC.value.text}
+    with pytest.raises(ValueError, match="not a checkov check id"):
+        _recorded(dropped=("AZURE_33",))
+
+
+def test_there_is_no_free_text_form():
+    with pytest.raises(TypeError):  # a reason is named in the catalogue, never written at the call site
+        _recorded(("CKV_AZURE_33", "queue service unused: the kit creates no queues here"))
+    with pytest.raises(TypeError, match="takes a Reasons entry"):
         _recorded(("CKV_AZURE_33",))
 
 

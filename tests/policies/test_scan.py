@@ -68,11 +68,11 @@ def test_suppressions_land_in_terraform_json_comment_block(cases_out):
     assert "mlops_kit" not in {k for k in body if k != "//"}
 
 
-def test_suppress_rejects_an_id_that_is_not_a_check_id():
-    from infra.suppressions import suppress
+def test_a_reason_rejects_an_id_that_is_not_a_check_id():
+    from infra.suppressions import Reason
 
-    with pytest.raises(ValueError, match="not a checkov check id"):
-        suppress(object(), "AZURE_33", "a reason long enough")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="check ids look like"):
+        Reason(("AZURE_33",), "a reason long enough")
 
 
 def test_global_skips_need_a_reason_and_absorb_findings(cases_out, tmp_path):
