@@ -210,7 +210,7 @@ def attr_annotation(tf_type: object, where: str) -> tuple[str, str]:
 
 def getter_for(name: str, tf_type: object) -> Getter:
     py = f"{name}_attribute" if name in RESERVED_MEMBERS or keyword.iskeyword(name) else name
-    table = {
+    table: dict[str | tuple[str, ...] | None, tuple[str, str]] = {
         "string": ("str", "get_string_attribute"),
         "number": ("float", "get_number_attribute"),
         "bool": ("IResolvable", "get_boolean_attribute"),
@@ -220,7 +220,7 @@ def getter_for(name: str, tf_type: object) -> Getter:
         ("set", "number"): ("list[float]", "get_number_list_attribute"),
         ("map", "string"): ("Mapping[str, str]", "get_string_map_attribute"),
     }
-    key = tf_type if isinstance(tf_type, str) else tuple(tf_type)
+    key = tf_type if isinstance(tf_type, str) else tuple(tf_type) if isinstance(tf_type, list) else None
     returns, method = table.get(key, ("IResolvable", "interpolation_for_attribute"))
     return Getter(py, name, returns, method)
 

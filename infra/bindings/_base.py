@@ -157,7 +157,8 @@ class Binding:
         self._tf_arguments = dict(arguments)
 
     def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return to_terraform(self._tf_arguments)
+        attributes: Mapping[str, Any] = to_terraform(self._tf_arguments)  # a dict in, a dict out
+        return attributes
 
 
 class BindingResource(Binding, TerraformResource):
