@@ -28,7 +28,7 @@ which only runs from main (branch-control check, infra/service_connections.py). 
 therefore run every registry write with `arm-<promotion env>`: the seeded release does (its
 Candidate stage downloads the version from the source workspace with that environment's
 connection, its Share stage creates it in the registry from the downloaded files with
-`arm-<promotion env>`; stacks/seed_files.py `promoter` is the same rule as `promotion_env`). So the
+`arm-<promotion env>`; both read `promoter` in infra/plan.py, where the rule is written). So the
 promotion identity needs no role in another environment. Contributor/Owner are never granted; the
 compute cluster identities get nothing here: jobs read registry assets through the workspace.
 """
@@ -46,6 +46,7 @@ from infra import azurerm as az
 from infra.bindings.azapi import AzapiResourceIdentity
 from infra.config import Org, Team
 from infra.interfaces import PROTECTED, Interfaces, PrivateLink, RoleAssignment, Supports, Target, apply_interfaces
+from infra.plan import promoter
 from infra.tags import TaggedAzapiResource
 
 REGISTRY_TYPE = "Microsoft.MachineLearningServices/registries@2025-06-01"
@@ -58,11 +59,6 @@ REGISTRY_READER_ACTIONS = (
 SHARED_ENV = "shared"
 # Namespace of the registry reader role's id: uuid5(namespace, registry id) is the same in every synth.
 ROLE_ID_NAMESPACE = uuid.UUID("6f0c1e7a-4b1d-5c3e-9a8f-2d7b0c4e1a95")
-
-
-def promotion_env(team: Team) -> str:
-    """The environment whose pipeline identity writes to the registry: staging, else prod, else dev."""
-    return next((e for e in ("staging", "prod") if e in team.environments), "dev")
 
 
 @dataclass(frozen=True)
@@ -122,7 +118,7 @@ def registry_ref(org: Org, team: Team) -> RegistryRef:
         # A private host environment still gets a private endpoint (its stack creates it).
         private=all(env.private for env in team.environments.values()),
         regions=registry_regions(org, team, location),
-        promotion_env=promotion_env(team),
+        promotion_env=promoter(team.env_names),
     )
 
 

@@ -172,17 +172,17 @@ def test_no_environment_reaches_into_another(example, stack_name):
 
 
 @pytest.mark.parametrize("envs", [("dev",), ("dev", "prod"), ("dev", "staging"), ("dev", "staging", "prod")])
-def test_promotion_env_is_the_seeded_release_promoter(envs):
-    """The release's Share stage runs with arm-<promoter> (infra/plan.py): the one identity that writes."""
-    from infra.config import Team
-    from infra.model_registry import promotion_env
-    from infra.plan import promoter
+def test_the_registry_writer_is_the_plans_promoter(envs):
+    """The release's Share stage runs with arm-<promoter> (infra/plan.py); the registry grants its write role to
+    the same environment, read from the same function."""
+    from infra.config import Team, load_org
+    from infra.model_registry import registry_ref
 
     team = yaml.safe_load((TEAMS / "example.yaml").read_text())
     team["environments"] = {e: v for e, v in team["environments"].items() if e in envs}
     team["registry"] = {"host_environment": envs[-1]}
     model = Team.model_validate(team)
-    assert promotion_env(model) == promoter(model.env_names) == ("staging" if "staging" in envs else envs[-1])
+    assert registry_ref(load_org(TEAMS), model).promotion_env == ("staging" if "staging" in envs else envs[-1])
 
 
 def test_promotion_falls_to_prod_without_staging(make_teams, tmp_path):
