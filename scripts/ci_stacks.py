@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from scripts.exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR
+
 STACKS_FILE = Path(".azure-pipelines") / "stacks.yml"
 NEVER_DEPLOYED = frozenset({"platform-bootstrap"})
 HEADER = """\
@@ -88,28 +90,28 @@ def drift(expected: list[dict], actual: list[dict]) -> list[str]:
 def main(argv: list[str]) -> int:
     if len(argv) not in (2, 3) or argv[0] not in ("write", "check"):
         print(__doc__, file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     out_dir, target = Path(argv[1]), Path(argv[2]) if len(argv) == 3 else STACKS_FILE
     manifest_file = out_dir / "manifest.json"
     if not manifest_file.is_file():
         print(f"error: {manifest_file} not found. Fix: run `mlops-kit synth --out {out_dir}` first", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     try:
         expected = plan(json.loads(manifest_file.read_text()))
     except ValueError as e:
         print(f"error: {manifest_file}: {e}", file=sys.stderr)
-        return 1
+        return EXIT_FINDINGS
     if argv[0] == "write":
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render(expected))
         print(f"{target}: {len(expected)} stacks")
-        return 0
+        return EXIT_OK
     problems = drift(expected, listed(target.read_text())) if target.is_file() else [f"{target} is missing"]
     for p in problems:
         print(f"{target}: {p}. Fix: python -m scripts.ci_stacks write {out_dir}")
     if not problems:
         print(f"{target}: deploy jobs match the {len(expected)} synthesized stacks")
-    return 1 if problems else 0
+    return EXIT_FINDINGS if problems else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from scripts.exit_codes import EXIT_FINDINGS, EXIT_OK, EXIT_USER_ERROR
+
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "docs" / "configuration.md"
 # Draft-07: what the YAML language server validates with (redhat-developer/vscode-yaml#726: a 2020-12 schema gets
@@ -332,10 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         for path in stale:
             print(f"{path.relative_to(REPO)} is stale. Fix: .venv/bin/python scripts/gen_config_docs.py",
                   file=sys.stderr)
-        return 1 if stale else 0
+        return EXIT_FINDINGS if stale else EXIT_OK
     if args:
         print("usage: gen_config_docs.py [--check]", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     from scripts.writes import write_kit_file
 
     for path, text in files.items():
@@ -343,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = missing_descriptions()
     print(f"wrote {', '.join(str(p.relative_to(REPO)) for p in files)}"
           + (f"; no description for: {', '.join(missing)}" if missing else ""))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

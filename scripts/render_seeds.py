@@ -11,6 +11,7 @@ from pathlib import Path
 from infra.config import load_org
 from infra.seeds import seed_files
 from scripts.entry import teams_dir, user_errors
+from scripts.exit_codes import EXIT_OK, EXIT_USER_ERROR
 
 
 def render_to(team_name: str, outdir: Path) -> list[Path]:
@@ -31,11 +32,11 @@ def render_to(team_name: str, outdir: Path) -> list[Path]:
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     with user_errors():
         written = render_to(argv[0], Path(argv[1]))
     print(f"{len(written)} files under {argv[1]}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

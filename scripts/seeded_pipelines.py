@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from scripts.exit_codes import EXIT_OK, EXIT_USER_ERROR
+
 _REPO_REF = re.compile(r"\$\{azuredevops_git_repository\.([A-Za-z0-9_]+)\.id\}")
 
 
@@ -36,18 +38,18 @@ def seeded_pipelines(outdir: Path) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m scripts.seeded_pipelines CDKTF_OUT DEST", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     outdir, dest = Path(argv[0]), Path(argv[1])
     found = seeded_pipelines(outdir)
     if not found:
         print(f"error: no seeded pipeline files in {outdir}/stacks/*/cdk.tf.json (synth first)", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     for rel, content in found.items():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
     print(f"{len(found)} pipeline files under {dest}")
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":
