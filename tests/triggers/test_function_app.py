@@ -60,7 +60,7 @@ def test_flex_consumption_python_311_https_only(example, stack_name):
     assert config["minTlsVersion"] == "1.2" and config["scmMinTlsVersion"] == "1.2"
     assert config["remoteDebuggingEnabled"] is False and config["ftpsState"] == "Disabled"
     assert site["name"].startswith("func-mlk-example-")
-    # The tagging aspect does not reach azapi resources: the site carries the stack's tags itself.
+    # A TaggedAzapiResource: the stack's tagging aspect reaches the site like any azurerm resource.
     assert site["tags"]["team"] == "example" and site["tags"]["network"] in ("public", "private")
     # azurerm's Flex resource (zip_deploy_file -> Kudu, AccountKey= in AzureWebJobsStorage) is gone.
     assert "azurerm_function_app_flex_consumption" not in stack.get("resource", {})
