@@ -72,12 +72,7 @@ class DevopsStack(TerraformStack):
         """`files` overrides the seed files (`infra.seeds.render_seeds`), for tests of the repository wiring."""
         super().__init__(scope, name)
         self.plan = plan = team_plan(org, team)
-        use_backend(self, name, org.platform)
-        ado.AzuredevopsProvider(self, "azuredevops", org_service_url=org.platform.devops.organization_url)
-        # Identities in each environment's subscription are read by full resource id through azapi,
-        # so one provider block reaches them all (no azurerm provider alias per subscription).
-        azapi.AzapiProvider(self, "azapi", tenant_id=org.platform.tenant_id)
-
+        self._providers(name, org)
         project = DevopsProject(self, "project", plan.project)
         pid = project.project.id
         seeds = dict(render_seeds(plan, team) if files is None else files)
@@ -124,6 +119,16 @@ class DevopsStack(TerraformStack):
         ProjectWiki(
             self, "wiki", ProjectWikiProps(project_id=pid, content=plan_page(plan), wiki_name=plan.project.wiki_name)
         )
+        self._outputs(pid, repos)
+
+    def _providers(self, name: str, org: Org) -> None:
+        use_backend(self, name, org.platform)
+        ado.AzuredevopsProvider(self, "azuredevops", org_service_url=org.platform.devops.organization_url)
+        # Identities in each environment's subscription are read by full resource id through azapi,
+        # so one provider block reaches them all (no azurerm provider alias per subscription).
+        azapi.AzapiProvider(self, "azapi", tenant_id=org.platform.tenant_id)
+
+    def _outputs(self, pid: str, repos: TeamRepos) -> None:
         TerraformOutput(self, "project_id", value=pid)
         for key, repo in repos.repositories.items():
             TerraformOutput(self, f"{key}_repository_url", value=repo.web_url)
