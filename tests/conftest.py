@@ -102,11 +102,20 @@ def one(stack: dict, rtype: str) -> dict:
 
 # Tests write only under tmp_path: a test that leaves ./cdktf.out behind (cdktf's `App()` without
 # an outdir creates it) would make the next `mlops-kit synth` refuse that folder (no manifest).
-_OUT_EXISTED_AT_START = (REPO / "cdktf.out").exists()
+# A checkout that already has one (a developer's synth) is checked by its fingerprint instead.
+def _out_fingerprint() -> tuple[tuple[str, int], ...] | None:
+    out = REPO / "cdktf.out"
+    if not out.exists():
+        return None
+    found = [out, *out.glob("*"), *out.glob("*/*")]  # cdktf writes manifest.json and stacks/<name>/
+    return tuple(sorted((str(p.relative_to(out)), p.stat().st_mtime_ns) for p in found))
+
+
+_OUT_AT_START = _out_fingerprint()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not _OUT_EXISTED_AT_START and (REPO / "cdktf.out").exists():
+    if _out_fingerprint() != _OUT_AT_START:
         session.config.get_terminal_writer().line(
-            "error: a test created ./cdktf.out in the checkout; give cdktf.App an outdir under tmp_path", red=True)
+            "error: a test wrote into ./cdktf.out in the checkout; give cdktf.App an outdir under tmp_path", red=True)
         session.exitstatus = 1

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cdktf import App, TerraformResource, TerraformStack, Testing
+from cdktf import TerraformResource, TerraformStack
+from cdktf import Testing as CdktfTesting
 from constructs import Construct
 
 import infra
@@ -171,9 +172,9 @@ def _every(supports: Supports) -> Interfaces:
 
 
 def _synth(cls: type, interfaces: Interfaces) -> dict[str, dict[str, Any]]:
-    stack = TerraformStack(App(), "contract")
+    stack = TerraformStack(CdktfTesting.app(), "contract")
     CONTRACT[cls](stack, interfaces)
-    return json.loads(Testing.synth(stack))["resource"]
+    return json.loads(CdktfTesting.synth(stack))["resource"]
 
 
 @pytest.mark.parametrize("cls", list(CONTRACT), ids=lambda c: c.__name__)

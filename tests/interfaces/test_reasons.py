@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cdktf import App, TerraformStack
+from cdktf import TerraformStack
+from cdktf import Testing as CdktfTesting
 
 from infra import azurerm as az
 from infra.suppressions import MIN_REASON_LENGTH, Reason, Reasons, suppress, suppressions_of, unsuppress
@@ -20,13 +21,13 @@ BASELINE = Path(__file__).resolve().parents[2] / "docs" / "checkov-baseline.md"
 
 
 def _recorded(*calls, dropped: tuple[str, ...] = ()) -> dict[str, object]:
-    stack = TerraformStack(App(), "reasons")
+    stack = TerraformStack(CdktfTesting.app(), "reasons")
     rg = az.ResourceGroup(stack, "rg", name="rg-reasons", location="westeurope")
     for args in calls:
         suppress(rg, *args)
     for check_id in dropped:
         unsuppress(rg, check_id)
-    # to_terraform keeps the `//` comment block (Testing.synth strips it); a real synth writes the same.
+    # to_terraform keeps the `//` comment block (CdktfTesting.synth strips it); a real synth writes the same.
     return suppressions_of(stack.to_terraform()["resource"]["azurerm_resource_group"]["rg"])
 
 
