@@ -78,9 +78,12 @@ class Telemetry:
 
 @dataclass(frozen=True)
 class CodePackage:
-    """The function's zip (a TerraformAsset path) and its content hash, which names the uploaded blob."""
+    """The function's zip (built by `mlops-kit package`) and its content hash, which names the uploaded blob.
 
-    path: str
+    FlexFunctionApp makes the zip a TerraformAsset of its stack (cdktf copies it into cdktf.out).
+    """
+
+    zip_path: str  # absolute path of the built zip
     content_hash: str
 
 

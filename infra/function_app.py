@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from cdktf import ITerraformDependable
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformStack
 from constructs import Construct
 
 from infra import azurerm as az
@@ -223,6 +223,19 @@ class FlexFunctionApp(Construct):
         )
         return f"{self.package_storage.primary_blob_endpoint}{DEPLOYMENT_CONTAINER}"
 
+    def _asset(self, package: CodePackage) -> str:
+        """The zip as a TerraformAsset; its path in cdktf.out is what the blob uploads.
+
+        Created at the stack's root under the id `function_package`, where earlier releases had it: the
+        asset's folder name comes from that position, and the blob's `source` (ForceNew) must not change.
+        The content hash names the folder, so the JSON is the same in every checkout.
+        """
+        asset = TerraformAsset(
+            TerraformStack.of(self), "function_package", path=package.zip_path, type=AssetType.FILE,
+            asset_hash=package.content_hash.upper(),
+        )
+        return asset.path
+
     def _deploy_code(self, package: CodePackage, container_url: str) -> tuple[az.StorageBlob, AzapiResourceAction]:
         """Upload the zip into the deployment container, then One Deploy it through Resource Manager."""
         if not package.content_hash:
@@ -239,7 +252,7 @@ class FlexFunctionApp(Construct):
         )
         blob = az.StorageBlob(
             self, "package", name=blob_name, storage_account_name=self.package_storage.name,
-            storage_container_name=self.deployment_container.name, type="Block", source=package.path,
+            storage_container_name=self.deployment_container.name, type="Block", source=self._asset(package),
             content_type="application/zip",
             depends_on=[deployer_grant, self.site, *self.props.upload_after],
         )

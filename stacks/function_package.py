@@ -1,19 +1,19 @@
-"""The trigger function's code package as a Terraform asset of the environment stack.
+"""The trigger function's code package, as the entry point found it, for the environment stack.
 
 `mlops-kit package` (scripts/package.py) builds the zip; the entry point that synthesizes (main.py,
 `mlops-kit synth`) checks it against the function's source and passes what it found in the app
 context under `PACKAGE_CONTEXT`: `{"zip": <absolute path>, "hash": <content hash>}`, `{"zip": ""}`
 when the checkout has no function (the app is created without code), or `{"problem": <one line>}`
 when the package is missing or stale. This module reads no file and no environment and starts no
-process: it turns that value into a TerraformAsset, or raises the line (exit 2, no traceback).
+process: it turns that value into a `CodePackage`, or raises the line (exit 2, no traceback).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from infra.config import ConfigError
+from infra.event_flow import CodePackage
 
 if TYPE_CHECKING:
     from constructs import Construct
@@ -32,18 +32,11 @@ class PackagingError(ConfigError):
         super().__init__([line])
 
 
-@dataclass(frozen=True)
-class PackageAsset:
-    """The package as the stack hands it to the construct: its Terraform path and its content hash."""
+def function_package(scope: Construct) -> CodePackage | None:
+    """The package the entry point passed in the app context, or None when the checkout has no function.
 
-    path: str  # relative to the stack's folder in cdktf.out (a TerraformAsset)
-    content_hash: str  # names the asset folder and the uploaded blob: a new package is a new deployment
-
-
-def function_package_asset(scope: Construct) -> PackageAsset | None:
-    """The function's package as a TerraformAsset in `scope`, or None when the checkout has no function."""
-    from cdktf import AssetType, TerraformAsset
-
+    The construct that deploys it (infra/function_app.py) makes it a TerraformAsset: it owns its asset.
+    """
     given = scope.node.try_get_context(PACKAGE_CONTEXT)
     if not isinstance(given, dict):
         raise PackagingError(NOT_GIVEN)
@@ -51,10 +44,4 @@ def function_package_asset(scope: Construct) -> PackageAsset | None:
         raise PackagingError(str(given["problem"]))
     if not given.get("zip"):
         return None
-    content_hash = str(given["hash"])
-    # The content hash names the asset folder: cdktf's default hashes the absolute path, which would
-    # make the synthesized JSON differ between checkouts. The zip's name (<hash>.zip) is the asset's file.
-    asset = TerraformAsset(
-        scope, "function_package", path=str(given["zip"]), type=AssetType.FILE, asset_hash=content_hash.upper()
-    )
-    return PackageAsset(path=asset.path, content_hash=content_hash)
+    return CodePackage(zip_path=str(given["zip"]), content_hash=str(given["hash"]))

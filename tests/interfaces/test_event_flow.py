@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cdktf import App, TerraformStack, Testing
+from cdktf import App, TerraformStack
+from cdktf import Testing as CdktfTesting
 
 from infra.event_flow import FunctionNetwork
 from infra.function_app import FlexFunctionAppProps
@@ -21,7 +22,7 @@ from tests.interfaces.test_contract import CONTRACT, EVENT_NAMES, GROUP, LAW, LI
 
 
 def _triggers(interfaces: Interfaces) -> tuple[TerraformStack, PipelineTriggers]:
-    stack = TerraformStack(App(), "flow")
+    stack = TerraformStack(CdktfTesting.app(), "flow")
     triggers = CONTRACT[PipelineTriggers](stack, interfaces)
     assert isinstance(triggers, PipelineTriggers)
     return stack, triggers
@@ -47,7 +48,7 @@ def test_interface_resources_keep_the_construct_ids_of_earlier_releases():
 
 def test_without_diagnostics_nothing_logs_and_public_mode_places_nothing():
     stack, _ = _triggers(Interfaces())
-    res = json.loads(Testing.synth(stack))["resource"]
+    res = json.loads(CdktfTesting.synth(stack))["resource"]
     # The topics' diagnostic settings follow the same input (infra/event_grid.py).
     assert "azurerm_monitor_diagnostic_setting" not in res and "azurerm_private_endpoint" not in res
     (site,) = res["azapi_resource"].values()
@@ -57,7 +58,7 @@ def test_without_diagnostics_nothing_logs_and_public_mode_places_nothing():
 
 def test_with_diagnostics_the_site_storage_services_and_topics_log():
     stack, _ = _triggers(Interfaces(diagnostics=Diagnostics(LAW)))
-    settings = list(json.loads(Testing.synth(stack))["resource"]["azurerm_monitor_diagnostic_setting"].values())
+    settings = list(json.loads(CdktfTesting.synth(stack))["resource"]["azurerm_monitor_diagnostic_setting"].values())
     # "${azurerm_storage_account.<address>.id}/blobServices/default" -> "azurerm_storage_account/blobServices/default"
     kinds = sorted(t.split(".")[0].removeprefix("${") + t.split("}")[1] for t in
                    (s["target_resource_id"] for s in settings))
@@ -74,3 +75,25 @@ def test_the_function_subnet_comes_exactly_with_the_placement(private):
         FlexFunctionAppProps(resource_group=GROUP, names=EVENT_NAMES, plan_id="plan", identity_id="uai",
                              identity_principal_id="uai-p", app_settings={}, interfaces=interfaces, network=network)
     assert "\n" not in str(refused.value)
+
+
+def test_the_function_app_owns_its_code_asset(tmp_path):
+    """Issue 13 item 4: the construct makes the built zip a TerraformAsset (the stack only passes the path);
+    the asset sits where earlier releases had it, so the upload's `source` (ForceNew) keeps its value."""
+    from infra.event_flow import CodePackage
+    from infra.function_app import FlexFunctionApp, FlexFunctionAppProps
+    from tests.interfaces.test_contract import EVENT_NAMES, GROUP
+
+    zip_path = tmp_path / "abc123.zip"
+    zip_path.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    app = App(outdir=str(tmp_path / "out"), skip_validation=True)  # no provider blocks: only the asset matters
+    stack = TerraformStack(app, "flow")
+    FlexFunctionApp(stack, "app", FlexFunctionAppProps(
+        resource_group=GROUP, names=EVENT_NAMES, plan_id="plan", identity_id="uai", identity_principal_id="uai-p",
+        app_settings={}, interfaces=Interfaces(), package=CodePackage(zip_path=str(zip_path), content_hash="abc123"),
+    ))
+    app.synth()
+    blob = next(iter(json.loads((tmp_path / "out/stacks/flow/cdk.tf.json").read_text())["resource"]
+                     ["azurerm_storage_blob"].values()))
+    assert blob["source"] == "assets/function_package/ABC123/abc123.zip"
+    assert (tmp_path / "out/stacks/flow" / blob["source"]).read_bytes() == zip_path.read_bytes()

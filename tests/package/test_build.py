@@ -151,11 +151,11 @@ def test_pip_runs_with_the_azure_layout_and_fails_in_one_line(function, tmp_path
 def test_no_function_folder_means_no_code_and_one_note(tmp_path, capsys):
     from cdktf import App, TerraformStack
 
-    from stacks.function_package import PACKAGE_CONTEXT, function_package_asset
+    from stacks.function_package import PACKAGE_CONTEXT, function_package
 
     assert pk.build_package(tmp_path / "nothing", tmp_path / "out") is None
     context = pk.synth_context(tmp_path / "nothing", tmp_path / "out")
     assert context == {"zip": "", "hash": ""}
     assert capsys.readouterr().err.count("no function_app.py") == 1
     stack = TerraformStack(App(outdir=str(tmp_path / "cdktf.out"), context={PACKAGE_CONTEXT: context}), "s")
-    assert function_package_asset(stack) is None
+    assert function_package(stack) is None
