@@ -18,8 +18,6 @@ from constructs import Construct
 
 from infra.bindings import azuredevops as ado
 from infra.plan import TEMPLATES, PipelinePlan
-from infra.plan import pipeline_folder as pipeline_folder  # re-exported: stacks/environment.py names them too
-from infra.plan import pipeline_name as pipeline_name
 
 
 @dataclass(frozen=True)

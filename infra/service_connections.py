@@ -34,7 +34,6 @@ from infra.environments import CheckTarget, apply_gates
 from infra.plan import CREDENTIAL_NAME as CREDENTIAL_NAME  # re-exported: the tests of the name rule
 from infra.plan import EnvironmentPlan
 from infra.plan import federated_credential_name as federated_credential_name
-from infra.plan import identity_id as identity_id  # re-exported: stacks/environment.py
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31"

@@ -13,7 +13,6 @@ from infra.config import EnvName, Org, Team
 from infra.container_registry import ContainerRegistryProps, TeamContainerRegistry
 from infra.data_lake import DataLake, DataLakeProps
 from infra.event_flow import (
-    CodePackage,
     DeliveryPolicy,
     DevopsTarget,
     EventSources,
@@ -36,11 +35,11 @@ from infra.ml_workspace import MlWorkspace, MlWorkspaceProps
 from infra.model_registry import RegistryAccess, registry_access_props, registry_ref
 from infra.monitoring import Monitoring, MonitoringProps
 from infra.network import PrivateNetwork, PrivateNetworkProps
-from infra.pipelines import pipeline_folder, pipeline_name
+from infra.plan import team_plan
 from infra.profile import environment_profile
 from infra.triggers import PipelineTriggers, PipelineTriggersProps
 from stacks.backend import use_backend
-from stacks.function_package import function_package_asset
+from stacks.function_package import function_package
 from stacks.providers import azurerm_provider
 
 # Addresses of the first release for resources that have since changed type (kept for `moved`).
@@ -268,7 +267,10 @@ class EnvironmentStack(TerraformStack):
     def _triggers(self, monitoring: Monitoring, lake: DataLake, ml: MlWorkspace) -> PipelineTriggers:
         """Lake and registry events -> the trigger function -> training and release runs."""
         org, team, env, names, p = self._org, self._team, self._env, self._names, self._profile
-        training, package, appi = team.triggers.training, function_package_asset(self), monitoring.app_insights
+        # The plan's names: the devops stack finds the identity and queues the pipelines by the same ones.
+        plan = team_plan(org, team)
+        training, package, appi = plan.trigger, function_package(self), monitoring.app_insights
+        pipelines = plan.pipelines
         # Private mode: the placement's endpoints (interfaces) and the app's outbound subnet, from the same profile.
         network = FunctionNetwork(function_subnet_id=p.placement.function_subnet_id) if p.placement else None
         return PipelineTriggers(
@@ -281,7 +283,7 @@ class EnvironmentStack(TerraformStack):
                     plan=names.name("app_service_plan"),
                     storage=names.name("function_storage"),
                     package_storage=names.name("package_storage"),
-                    identity=names.name("user_assigned_identity", "trigger"),
+                    identity=plan.environments[env].trigger_identity.name,
                     lake_topic=names.name("eventgrid_system_topic", "lake"),
                     ml_topic=names.name("eventgrid_system_topic", "ml"),
                 ),
@@ -297,10 +299,9 @@ class EnvironmentStack(TerraformStack):
                     dead_letter_container_name=lake.dead_letter.name, dead_letter_container_id=lake.dead_letter.id,
                 ),
                 devops=DevopsTarget(
-                    org_url=org.platform.devops.organization_url, project=team.project_name,
-                    training_pipeline=pipeline_name(team.name, "training"),
-                    release_pipeline=pipeline_name(team.name, "release"),
-                    pipeline_folder=pipeline_folder(team.name), environment_name=env,
+                    org_url=org.platform.devops.organization_url, project=plan.project.name,
+                    training_pipeline=pipelines["training"].name, release_pipeline=pipelines["release"].name,
+                    pipeline_folder=pipelines["training"].folder, environment_name=env,
                 ),
                 telemetry=Telemetry(
                     app_insights_connection_string=appi.connection_string, app_insights_id=appi.id,
@@ -309,7 +310,7 @@ class EnvironmentStack(TerraformStack):
                 # The site is tagged by the stack's aspect (TaggedAzapiResource); nothing holds data to lock.
                 interfaces=self._interfaces(monitoring, data=False),
                 network=network,
-                package=CodePackage(path=package.path, content_hash=package.content_hash) if package else None,
+                package=package,
             ),
         )
 
@@ -335,11 +336,4 @@ class EnvironmentStack(TerraformStack):
 
 def dev_pipeline_identity_id(org: Org, team: Team) -> str:
     """Resource id of the dev environment's pipeline identity (deterministic name, known before deploy)."""
-    from infra.service_connections import identity_id
-
-    dev = org.namer(team, "dev")
-    return identity_id(
-        team.environments["dev"].subscription_id,
-        dev.name("resource_group"),
-        dev.name("user_assigned_identity", "pipelines"),
-    )
+    return team_plan(org, team).environments["dev"].connection.identity.resource_id

@@ -233,7 +233,7 @@ def test_app_settings_validate_with_the_function(example):
 
 
 def test_pipeline_names_match_the_devops_stack():
-    from infra.pipelines import pipeline_folder, pipeline_name
+    from infra.plan import pipeline_folder, pipeline_name
 
     assert pipeline_name("example", "training") == "example-training"
     assert pipeline_name("example", "release") == "example-release"
