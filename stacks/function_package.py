@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from infra.config import ConfigError
-from infra.event_flow import CodePackage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # scripts/package.py imports this module: the CLI's fast commands must not start jsii
     from constructs import Construct
+
+    from infra.event_flow import CodePackage
 
 PACKAGE_CONTEXT = "mlops-kit:function-package"
 NOT_GIVEN = (
@@ -37,6 +38,8 @@ def function_package(scope: Construct) -> CodePackage | None:
 
     The construct that deploys it (infra/function_app.py) makes it a TerraformAsset: it owns its asset.
     """
+    from infra.event_flow import CodePackage
+
     given = scope.node.try_get_context(PACKAGE_CONTEXT)
     if not isinstance(given, dict):
         raise PackagingError(NOT_GIVEN)
