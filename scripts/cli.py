@@ -24,6 +24,7 @@ import typer.core
 from rich.console import Console
 from rich.table import Table
 
+from scripts.deploy import DEFAULT_ATTEMPTS, DEFAULT_WAIT_SECONDS
 from scripts.entry import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
@@ -336,6 +337,22 @@ def bench(ctx: typer.Context) -> None:
 
     rc = bench_main(list(ctx.args))
     raise typer.Exit(rc if isinstance(rc, int) else 0)
+
+
+# ------------------------------------------------------------------ deploy
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def deploy(
+    ctx: typer.Context,
+    attempts: Annotated[
+        int, typer.Option(help="Runs at most, while a run fails only on RBAC propagation (scripts/deploy.py)")
+    ] = DEFAULT_ATTEMPTS,
+    wait: Annotated[float, typer.Option(help="Seconds before the second run; doubles, up to 480")] = DEFAULT_WAIT_SECONDS,
+) -> None:
+    """`npx cdktf deploy` with every other argument, rerun after a pause only while it fails on Azure RBAC
+    propagation (a role this deploy created is not effective yet), e.g. `deploy 'example-*' --auto-approve`."""
+    from scripts.deploy import deploy as run_deploy
+
+    raise typer.Exit(run_deploy(list(ctx.args), attempts=attempts, first_wait=wait))
 
 
 # ------------------------------------------------------------------ scan

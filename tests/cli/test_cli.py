@@ -23,7 +23,7 @@ def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 
 def test_every_command_is_registered():
-    assert COMMANDS == ["bench", "diagram", "new-team", "package", "preflight", "scan", "synth", "validate"]
+    assert COMMANDS == ["bench", "deploy", "diagram", "new-team", "package", "preflight", "scan", "synth", "validate"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
