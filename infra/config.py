@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
+from trigger_core.contract import LOCAL_HOSTS, ORG_URL_FIX
+from trigger_core.contract import parse_org_url as parse_devops_org_url
 
 from infra.naming import RULES, Namer, globally_unique_names
 from infra.private_dns import ZONE_NAMES, vnet_of
@@ -192,50 +194,32 @@ class StateSettings(Strict):
     )
 
 
-# Azure DevOps organization names: letters, digits and hyphens, not starting or ending with a hyphen
-# (the same rule as functions/pipeline_trigger/trigger_core/settings.py; a test keeps the two in step).
-_ORG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?")
-_ORG_FIX = "use https://dev.azure.com/<organization> or https://<organization>.visualstudio.com"
+MAX_ORG_URL_LENGTH = 200
 
 
 def parse_org_url(value: str) -> tuple[str, str]:
     """(normalised URL, organization) of an Azure DevOps organization URL; raises `invalid(...)` (a ValueError).
 
-    Parsed with urllib.parse: https only, no userinfo, port, query or fragment, exactly the two forms
-    `https://dev.azure.com/<org>` and `https://<org>.visualstudio.com` (a trailing `/` is dropped), so
-    `https://evil.example#.visualstudio.com` is refused.
+    The rule is the trigger function's own (`trigger_core.contract.parse_org_url`: https only, no
+    userinfo, port, query or fragment, exactly `https://dev.azure.com/<org>` or
+    `https://<org>.visualstudio.com`, so `https://evil.example#.visualstudio.com` is refused), so the
+    config accepts exactly the URLs the deployed function accepts; the config refuses its test-server
+    form (`http://127.0.0.1:<port>/<org>`) too, and values over 200 characters.
     """
 
     def bad(problem: str) -> PydanticCustomError:
-        return invalid("", f"{show(value)} {problem}", _ORG_FIX)
+        return invalid("", f"{show(value)} {problem}", ORG_URL_FIX)
 
-    if not re.fullmatch(r"[\x21-\x7e]{1,200}", value) or "\\" in value:
-        raise bad("is empty, too long, or contains whitespace, control characters or backslashes")
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        raise bad("is not a URL") from None
-    if parts.scheme != "https":
-        raise bad("is not an https URL")
-    if "@" in parts.netloc or port is not None or "?" in value or "#" in value:
-        raise bad("must not contain user information, a port, a query (?) or a fragment (#)")
-    host = (parts.hostname or "").lower()
-    segments = [s for s in parts.path.split("/") if s]
-    if parts.path not in ("", "/") and not parts.path.startswith("/"):
-        raise bad("is not a URL")
-    if host == "dev.azure.com":
-        if len(segments) != 1 or not _ORG_NAME.fullmatch(segments[0]) or parts.path.count("/") > 2:
-            raise bad("needs exactly one path segment after dev.azure.com/, the organization")
-        return f"https://dev.azure.com/{segments[0]}", segments[0]
-    org, _, domain = host.partition(".")
-    if domain == "visualstudio.com":
-        if segments:
-            raise bad("must have no path after <organization>.visualstudio.com")
-        if not _ORG_NAME.fullmatch(org):
-            raise bad("has an invalid organization name before .visualstudio.com")
-        return f"https://{org}.visualstudio.com", org
-    raise bad(f"names the host {show(host)}, not dev.azure.com or <organization>.visualstudio.com")
+    if len(value) > MAX_ORG_URL_LENGTH:
+        raise bad(f"is longer than {MAX_ORG_URL_LENGTH} characters")
+    normalised, problem = parse_devops_org_url(value)
+    if normalised is None:
+        raise bad(problem or "is not an organization URL")
+    parts = urlsplit(normalised)
+    if parts.hostname in LOCAL_HOSTS:
+        raise bad("names a local test server, not dev.azure.com or <organization>.visualstudio.com")
+    host = parts.hostname or ""
+    return normalised, parts.path.strip("/") if host == "dev.azure.com" else host.partition(".")[0]
 
 
 class DevopsOrg(Strict):

@@ -49,6 +49,6 @@ def test_a_value_with_a_bar_stays_in_the_problem_of_the_organization_url(make_te
     text = "\n".join(f"  organization_url: {url}" if ln.strip().startswith("organization_url:") else ln
                      for ln in PLATFORM.splitlines()) + "\n"
     (line,) = _lines(make_teams, {"platform.yaml": text})
-    assert line.endswith(f"platform.yaml: devops.organization_url: '{url}' needs exactly one path segment after "
-                         "dev.azure.com/, the organization. Fix: use https://dev.azure.com/<organization> or "
+    assert line.endswith(f"platform.yaml: devops.organization_url: '{url}' has no organization, or more than one "
+                         "path segment, after dev.azure.com/. Fix: use https://dev.azure.com/<organization> or "
                          "https://<organization>.visualstudio.com")

@@ -326,13 +326,14 @@ def test_organization_url_forms(url, expected):
         assert parse_org_url(url)[0] == expected
 
 
-@pytest.mark.parametrize("url, expected", ORG_URLS.items())
-def test_config_and_function_agree_on_organization_urls(url, expected):
-    """The trigger function (trigger_core, installed with the kit) must accept exactly what the config accepts."""
-    from trigger_core.settings import parse_org_url as function_parse_org_url
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/contoso", "https://localhost:8443/contoso", "x" * 201])
+def test_the_config_refuses_the_functions_test_server_form_and_overlong_values(url):
+    """The parser is the function's (trigger_core.contract); a platform file may not name a test server."""
+    from trigger_core.contract import parse_org_url as function_parse_org_url
 
-    normalised, _problem = function_parse_org_url(url)
-    assert normalised == expected
+    with pytest.raises(ValueError):
+        parse_org_url(url)
+    assert url.startswith("x") or function_parse_org_url(url)[0] is not None  # the function takes the test form
 
 
 def test_evil_url_never_reaches_the_config(make_teams):

@@ -9,9 +9,11 @@ and pulls none of the function's dependencies into the kit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 MODEL_REGISTERED = "Microsoft.MachineLearningServices.ModelRegistered"
@@ -125,3 +127,58 @@ class DeployedSettings:
             f"{EVENT_QUEUE_CONNECTION}__credential": MANAGED_IDENTITY,
             f"{EVENT_QUEUE_CONNECTION}__clientId": self.client_id,
         }
+
+
+# ------------------------------------------------------------------ the Azure DevOps organization URL
+# One parser for the kit's config (infra/config.py, which also refuses the test-server form) and the
+# function's settings: both accept exactly the same organization URLs.
+ORG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?")  # letters, digits, inner hyphens
+ORG_URL_FIX = "use https://dev.azure.com/<organization> or https://<organization>.visualstudio.com"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # test servers (http allowed), never in a config
+
+
+def parse_org_url(value: str) -> tuple[str | None, str | None]:
+    """(normalised URL, None) or (None, problem) for an Azure DevOps organization URL.
+
+    Accepted: ``https://dev.azure.com/<org>`` and ``https://<org>.visualstudio.com`` (a trailing
+    ``/`` is dropped), plus ``http(s)://127.0.0.1|localhost:<port>/<org>`` for test servers. Parsed
+    with urllib.parse; userinfo, a query, a fragment, a port on an Azure host, other hosts, extra
+    path segments and whitespace are refused, so ``https://evil.example#.visualstudio.com`` fails.
+    """
+    if not value or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in value):
+        return None, "is empty or contains whitespace, control characters or backslashes"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return None, f"is not a URL ({exc})"
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        return None, "is not an http(s) URL"
+    if "@" in parts.netloc:
+        return None, "must not contain user information (user@host)"
+    if "?" in value or "#" in value:
+        return None, "must not contain a query (?) or a fragment (#)"
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.path and not parts.path.startswith("/"):
+        return None, "is not a URL"
+    if host in LOCAL_HOSTS:
+        if len(segments) != 1 or not ORG_NAME.fullmatch(segments[0]):
+            return None, "needs exactly one path segment, the organization"
+        return f"{parts.scheme}://{parts.netloc}/{segments[0]}", None
+    if parts.scheme != "https":
+        return None, "uses http (plain http is accepted only for 127.0.0.1/localhost test servers)"
+    if port is not None:
+        return None, "must not name a port"
+    if host == "dev.azure.com":
+        if len(segments) != 1 or not ORG_NAME.fullmatch(segments[0]):
+            return None, "has no organization, or more than one path segment, after dev.azure.com/"
+        return f"https://dev.azure.com/{segments[0]}", None
+    org, _, domain = host.partition(".")
+    if domain == "visualstudio.com":
+        if segments:
+            return None, "must have no path after <organization>.visualstudio.com"
+        if not ORG_NAME.fullmatch(org):
+            return None, "has an invalid organization name before .visualstudio.com"
+        return f"https://{org}.visualstudio.com", None
+    return None, f"names host {host!r}, which is not dev.azure.com or <organization>.visualstudio.com"

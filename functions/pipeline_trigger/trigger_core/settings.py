@@ -28,69 +28,21 @@ from .contract import (  # noqa: F401
     COMMITTED_WRITE_APIS,
     EVENT_QUEUE_CONNECTION,
     EVENT_QUEUE_SETTING,
+    LOCAL_HOSTS,
     MANAGED_IDENTITY,
     OPTIONAL_SETTINGS,
+    ORG_URL_FIX,
     POISON_QUEUE_SUFFIX,
     REQUIRED_SETTINGS,
     SETTING_DEFAULTS,
+    parse_org_url,
 )
 
 DEVOPS_SCOPE = "499b84ac-1321-427f-aa17-267ca6975798/.default"
 
 _CONTAINER_NAME = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _QUEUE_NAME = _CONTAINER_NAME  # Azure queue names follow the container rules (3-63, lowercase, single hyphens)
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-# Azure DevOps organization names: letters, digits and hyphens, not starting or ending with a hyphen.
-_ORG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-_ORG_FIX = "use https://dev.azure.com/<organization> or https://<organization>.visualstudio.com"
-
-
-def parse_org_url(value: str) -> tuple[str | None, str | None]:
-    """(normalised URL, None) or (None, problem) for an Azure DevOps organization URL.
-
-    Accepted: ``https://dev.azure.com/<org>`` and ``https://<org>.visualstudio.com`` (a trailing
-    ``/`` is dropped), plus ``http(s)://127.0.0.1|localhost:<port>/<org>`` for test servers. Parsed
-    with urllib.parse; userinfo, a query, a fragment, a port on an Azure host, other hosts, extra
-    path segments and whitespace are refused, so ``https://evil.example#.visualstudio.com`` fails.
-    """
-    if not value or any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in value):
-        return None, "is empty or contains whitespace, control characters or backslashes"
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        return None, f"is not a URL ({exc})"
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
-        return None, "is not an http(s) URL"
-    if "@" in parts.netloc:
-        return None, "must not contain user information (user@host)"
-    if "?" in value or "#" in value:
-        return None, "must not contain a query (?) or a fragment (#)"
-    segments = [s for s in parts.path.split("/") if s]
-    if parts.path and not parts.path.startswith("/"):
-        return None, "is not a URL"
-    if host in _LOCAL_HOSTS:
-        if len(segments) != 1 or not _ORG_NAME.fullmatch(segments[0]):
-            return None, "needs exactly one path segment, the organization"
-        return f"{parts.scheme}://{parts.netloc}/{segments[0]}", None
-    if parts.scheme != "https":
-        return None, "uses http (plain http is accepted only for 127.0.0.1/localhost test servers)"
-    if port is not None:
-        return None, "must not name a port"
-    if host == "dev.azure.com":
-        if len(segments) != 1 or not _ORG_NAME.fullmatch(segments[0]):
-            return None, "has no organization, or more than one path segment, after dev.azure.com/"
-        return f"https://dev.azure.com/{segments[0]}", None
-    org, _, domain = host.partition(".")
-    if domain == "visualstudio.com":
-        if segments:
-            return None, "must have no path after <organization>.visualstudio.com"
-        if not _ORG_NAME.fullmatch(org):
-            return None, "has an invalid organization name before .visualstudio.com"
-        return f"https://{org}.visualstudio.com", None
-    return None, f"names host {host!r}, which is not dev.azure.com or <organization>.visualstudio.com"
 
 
 class SettingsError(ValueError):
@@ -174,11 +126,11 @@ class Settings:
                 errors.append(f"{name}={text} is out of range: use a value between {minimum:g} and {maximum:g}")
             return value
 
-        org_url = required("AZDO_ORG_URL", _ORG_FIX.replace("use", "set it to", 1))
+        org_url = required("AZDO_ORG_URL", ORG_URL_FIX.replace("use", "set it to", 1))
         if org_url:
             normalised, problem = parse_org_url(org_url)
             if problem:
-                errors.append(f"AZDO_ORG_URL={org_url[:80]!r} {problem}: {_ORG_FIX}")
+                errors.append(f"AZDO_ORG_URL={org_url[:80]!r} {problem}: {ORG_URL_FIX}")
             org_url = normalised or org_url
 
         project = required("AZDO_PROJECT", "set it to the Azure DevOps project name of the team")
@@ -229,7 +181,7 @@ class Settings:
                              "set it to the queue endpoint of the function's storage account").rstrip("/")
         if queue_uri:
             parts = urlsplit(queue_uri)
-            local = parts.hostname in _LOCAL_HOSTS
+            local = parts.hostname in LOCAL_HOSTS
             if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local) \
                     or parts.query or parts.fragment or "@" in parts.netloc:
                 errors.append(f"EventQueue__queueServiceUri={queue_uri[:80]!r} is not an https URL: set it to "
